@@ -1,0 +1,68 @@
+// createDb(config): embedded PGlite when no DATABASE_URL, a pg Pool otherwise. Both handles are
+// Drizzle PgDatabase instances, so everything above this file has one code path.
+import { mkdirSync } from 'node:fs';
+import pg from 'pg';
+import { PGlite } from '@electric-sql/pglite';
+import { pg_trgm } from '@electric-sql/pglite/contrib/pg_trgm';
+import { drizzle as drizzlePg } from 'drizzle-orm/node-postgres';
+import { drizzle as drizzlePglite } from 'drizzle-orm/pglite';
+import type { PgDatabase, PgQueryResultHKT } from 'drizzle-orm/pg-core';
+import type { SQL } from 'drizzle-orm';
+import * as schema from './schema/index.ts';
+
+export type Schema = typeof schema;
+export type Db = PgDatabase<PgQueryResultHKT, Schema>;
+
+export interface Database {
+  db: Db;
+  driver: 'pglite' | 'pg';
+  pool?: pg.Pool;
+  pglite?: PGlite;
+  close(): Promise<void>;
+}
+
+export interface CreateDbOptions {
+  databaseUrl?: string;
+  pgliteDir?: string;
+  /** A dumped PGlite data directory to start from (tests clone one migrated template). */
+  loadDataDir?: Blob;
+  poolMax?: number;
+  onPoolError?: (err: Error) => void;
+}
+
+// numeric and bigint come back as strings from pg; keep money as strings (decimal) but
+// return counts (bigint from count(*)) as numbers; no count here comes near 2^53.
+pg.types.setTypeParser(20, (v) => Number(v));
+
+export async function createDb(opts: CreateDbOptions): Promise<Database> {
+  if (opts.databaseUrl) {
+    const pool = new pg.Pool({
+      connectionString: opts.databaseUrl,
+      max: opts.poolMax ?? 10,
+      connectionTimeoutMillis: 5000,
+      idleTimeoutMillis: 30000,
+      application_name: 'order-inventory',
+    });
+    // An idle client losing its connection (database restart) must not crash the process.
+    pool.on('error', (err) => opts.onPoolError?.(err));
+    const db = drizzlePg(pool, { schema }) as unknown as Db;
+    return { db, driver: 'pg', pool, close: () => pool.end() };
+  }
+  const dir = opts.pgliteDir ?? 'memory://';
+  if (!dir.startsWith('memory://')) mkdirSync(dir, { recursive: true });
+  const pglite = await PGlite.create({
+    dataDir: dir,
+    extensions: { pg_trgm },
+    ...(opts.loadDataDir ? { loadDataDir: opts.loadDataDir } : {}),
+  });
+  const db = drizzlePglite(pglite, { schema }) as unknown as Db;
+  return { db, driver: 'pglite', pglite, close: () => pglite.close() };
+}
+
+/** Rows of a raw SQL query; both drivers answer with `rows`. */
+export async function queryRows<T>(db: Db, query: SQL): Promise<T[]> {
+  const result = (await db.execute(query)) as unknown as { rows: T[] };
+  return result.rows;
+}
+
+export type Tx = Parameters<Parameters<Db['transaction']>[0]>[0];

@@ -1,0 +1,59 @@
+// Master data: stores, products, customers. Constraints mirror the form validation so the
+// database refuses what a bug in the app would let through.
+import { sql } from 'drizzle-orm';
+import {
+  pgTable, integer, text, numeric, boolean, timestamp, check, uniqueIndex, index, smallint,
+} from 'drizzle-orm/pg-core';
+
+export const stores = pgTable('stores', {
+  storeId: integer('store_id').primaryKey().generatedByDefaultAsIdentity(),
+  storeName: text('store_name').notNull(),
+  webAddress: text('web_address'),
+  physicalAddress: text('physical_address'),
+  latitude: numeric('latitude', { precision: 9, scale: 6 }),
+  longitude: numeric('longitude', { precision: 9, scale: 6 }),
+  version: integer('version').notNull().default(1),
+  createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
+  updatedAt: timestamp('updated_at', { withTimezone: true }).notNull().defaultNow(),
+}, (t) => [
+  uniqueIndex('stores_store_name_key').on(t.storeName),
+  check('stores_address_check', sql`${t.webAddress} is not null or ${t.physicalAddress} is not null`),
+  check('stores_latitude_check', sql`${t.latitude} between -90 and 90`),
+  check('stores_longitude_check', sql`${t.longitude} between -180 and 180`),
+]);
+
+export const products = pgTable('products', {
+  productId: integer('product_id').primaryKey().generatedByDefaultAsIdentity(),
+  sku: text('sku').notNull(),
+  productName: text('product_name').notNull(),
+  unitPrice: numeric('unit_price', { precision: 10, scale: 2 }).notNull(),
+  colour: text('colour'),
+  brand: text('brand'),
+  size: text('size'),
+  rating: smallint('rating'),
+  active: boolean('active').notNull().default(true),
+  version: integer('version').notNull().default(1),
+  createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
+  updatedAt: timestamp('updated_at', { withTimezone: true }).notNull().defaultNow(),
+}, (t) => [
+  uniqueIndex('products_sku_key').on(t.sku),
+  check('products_unit_price_check', sql`${t.unitPrice} >= 0`),
+  check('products_rating_check', sql`${t.rating} between 1 and 5`),
+  index('products_brand_idx').on(t.brand),
+  index('products_unit_price_idx').on(t.unitPrice),
+  index('products_name_trgm_idx').using('gin', sql`${t.productName} gin_trgm_ops`),
+]);
+
+export const customers = pgTable('customers', {
+  customerId: integer('customer_id').primaryKey().generatedByDefaultAsIdentity(),
+  emailAddress: text('email_address').notNull(),
+  fullName: text('full_name').notNull(),
+  version: integer('version').notNull().default(1),
+  createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
+  updatedAt: timestamp('updated_at', { withTimezone: true }).notNull().defaultNow(),
+}, (t) => [
+  uniqueIndex('customers_email_lower_key').on(sql`lower(${t.emailAddress})`),
+  index('customers_full_name_idx').on(t.fullName, t.customerId),
+  index('customers_name_trgm_idx').using('gin', sql`${t.fullName} gin_trgm_ops`),
+  index('customers_email_trgm_idx').using('gin', sql`${t.emailAddress} gin_trgm_ops`),
+]);

@@ -1,0 +1,4 @@
+export * from './catalogue.ts';
+export * from './auth.ts';
+export * from './orders.ts';
+export * from './stock.ts';

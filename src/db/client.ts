@@ -7,7 +7,7 @@ import { pg_trgm } from '@electric-sql/pglite/contrib/pg_trgm';
 import { drizzle as drizzlePg } from 'drizzle-orm/node-postgres';
 import { drizzle as drizzlePglite } from 'drizzle-orm/pglite';
 import type { PgDatabase, PgQueryResultHKT } from 'drizzle-orm/pg-core';
-import type { SQL } from 'drizzle-orm';
+import { sql, type SQL } from 'drizzle-orm';
 import * as schema from './schema/index.ts';
 
 export type Schema = typeof schema;
@@ -66,3 +66,7 @@ export async function queryRows<T>(db: Db, query: SQL): Promise<T[]> {
 }
 
 export type Tx = Parameters<Parameters<Db['transaction']>[0]>[0];
+
+/** An int[] parameter for `= any(...)` filters (store scope), identical on both drivers. */
+export const intArray = (ids: readonly number[]): SQL =>
+  sql`${`{${ids.map((n) => Math.trunc(Number(n))).filter(Number.isFinite).join(',')}}`}::int[]`;

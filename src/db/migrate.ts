@@ -27,11 +27,12 @@ export async function runMigrations(database: Database): Promise<void> {
   }
 }
 
+let expectedMigrations: number | undefined;
+
 /** True when every migration in the folder has been applied (for /health). */
 export async function migrationsCurrent(database: Database): Promise<boolean> {
-  const { readMigrationFiles } = await import('drizzle-orm/migrator');
-  const expected = readMigrationFiles({ migrationsFolder });
+  expectedMigrations ??= (await import('drizzle-orm/migrator')).readMigrationFiles({ migrationsFolder }).length;
   const rows = await queryRows<{ n: number }>(database.db,
     sql`select count(*)::int as n from drizzle.__drizzle_migrations`);
-  return (rows[0]?.n ?? 0) >= expected.length;
+  return (rows[0]?.n ?? 0) >= expectedMigrations;
 }

@@ -1,0 +1,115 @@
+// stock:verify — checks the stock invariants over the whole database (or some stores) with one
+// set-based query:
+//   1. ledger: sum(stock_movements.quantity) = inventory.on_hand for every (store, product),
+//      including movements or reservations without an inventory row and stock without movements;
+//   2. 0 ≤ reserved ≤ on_hand;
+//   3. reserved = open reservations: the quantities of order lines of OPEN and PAID orders at that
+//      store that have not been dispatched yet (no shipment, or a shipment still CREATED).
+//      Placing reserves; dispatching (CREATED → SHIPPED) turns the reservation into a sale; cancel
+//      releases what was not dispatched.
+import { sql, type SQL } from 'drizzle-orm';
+import type { Db } from '../../db/client.ts';
+
+export interface StockDiscrepancy {
+  storeId: number;
+  productId: number;
+  /** null when there is no inventory row for the pair. */
+  onHand: number | null;
+  reserved: number | null;
+  ledgerSum: number;
+  openReserved: number;
+  problems: string[];
+}
+
+interface Row {
+  store_id: number | string;
+  product_id: number | string;
+  on_hand: number | null;
+  reserved: number | null;
+  ledger_sum: number | string | bigint;
+  movements: number | string | bigint;
+  open_reserved: number | string | bigint;
+}
+
+const num = (v: number | string | bigint) => Number(v);
+
+export async function verifyStock(db: Db, opts: { storeIds?: number[] } = {}): Promise<StockDiscrepancy[]> {
+  let only = (_col: SQL): SQL => sql`true`;
+  if (opts.storeIds) {
+    if (opts.storeIds.length === 0) return [];
+    if (!opts.storeIds.every((n) => Number.isSafeInteger(n))) throw new RangeError('verifyStock: storeIds must be integers');
+    const ids = `{${opts.storeIds.join(',')}}`;
+    only = (col) => sql`${col} = any(${ids}::int[])`;
+  }
+  // Full outer joins of the three per-pair aggregates, keeping only the pairs that are wrong.
+  // On millions of rows the work is two hash aggregates and two hash joins; extra work_mem keeps
+  // them in memory instead of spilling (SET LOCAL ends with the transaction).
+  const rows = await db.transaction(async (tx) => {
+    await tx.execute(sql`set local work_mem = '256MB'`);
+    const r = await tx.execute(sql`
+      with inv as (
+        select store_id, product_id, on_hand, reserved from inventory where ${only(sql`store_id`)}
+      ),
+      led as (
+        select store_id, product_id, sum(quantity)::bigint as ledger_sum, count(*)::bigint as movements
+        from stock_movements where ${only(sql`store_id`)}
+        group by store_id, product_id
+      ),
+      res as (
+        select o.store_id, i.product_id, sum(i.quantity)::bigint as open_reserved
+        from orders o
+        join order_items i on i.order_id = o.order_id
+        left join shipments s on s.shipment_id = i.shipment_id
+        where o.order_status in ('OPEN', 'PAID')
+          and (i.shipment_id is null or s.shipment_status = 'CREATED')
+          and ${only(sql`o.store_id`)}
+        group by o.store_id, i.product_id
+      )
+      select store_id, product_id, inv.on_hand, inv.reserved,
+        coalesce(led.ledger_sum, 0) as ledger_sum, coalesce(led.movements, 0) as movements,
+        coalesce(res.open_reserved, 0) as open_reserved
+      from inv
+      full join led using (store_id, product_id)
+      full join res using (store_id, product_id)
+      where inv.store_id is null
+         or inv.on_hand <> coalesce(led.ledger_sum, 0)
+         or inv.reserved < 0 or inv.reserved > inv.on_hand
+         or inv.reserved <> coalesce(res.open_reserved, 0)
+      order by store_id, product_id`);
+    return (r as unknown as { rows: Row[] }).rows;
+  });
+  return rows.map(toDiscrepancy);
+}
+
+function toDiscrepancy(r: Row): StockDiscrepancy {
+  const ledgerSum = num(r.ledger_sum);
+  const movements = num(r.movements);
+  const openReserved = num(r.open_reserved);
+  const onHand = r.on_hand === null ? null : Number(r.on_hand);
+  const reserved = r.reserved === null ? null : Number(r.reserved);
+  const problems: string[] = [];
+  if (onHand === null || reserved === null) {
+    if (movements > 0) problems.push(`There is no inventory row, but ${movements} stock movement(s) add up to ${ledgerSum}.`);
+    if (openReserved > 0) problems.push(`There is no inventory row, but open orders reserve ${openReserved}.`);
+  } else {
+    if (onHand !== ledgerSum) {
+      const diff = onHand - ledgerSum;
+      problems.push(movements === 0
+        ? `On hand is ${onHand}, but there are no stock movements.`
+        : `On hand is ${onHand}, but the stock movements add up to ${ledgerSum} (${diff > 0 ? '+' : ''}${diff}).`);
+    }
+    if (reserved < 0) problems.push(`Reserved is negative (${reserved}).`);
+    if (reserved > onHand) problems.push(`Reserved (${reserved}) exceeds on hand (${onHand}).`);
+    if (reserved !== openReserved) problems.push(`Reserved is ${reserved}, but open orders reserve ${openReserved}.`);
+  }
+  return { storeId: Number(r.store_id), productId: Number(r.product_id), onHand, reserved, ledgerSum, openReserved, problems };
+}
+
+/** Human-readable report, one line per (store, product), e.g. for the stock:verify CLI. */
+export function formatDiscrepancies(list: readonly StockDiscrepancy[]): string {
+  if (list.length === 0) return 'Stock is consistent: no discrepancies found.';
+  const lines = list.map((d) =>
+    `store ${d.storeId}, product ${d.productId} (on hand ${d.onHand ?? '-'}, reserved ${d.reserved ?? '-'}, `
+    + `ledger ${d.ledgerSum}, open orders ${d.openReserved}): ${d.problems.join(' ')}`);
+  return [`${list.length} stock discrepanc${list.length === 1 ? 'y' : 'ies'}:`, ...lines].join('\n');
+}

@@ -1,0 +1,72 @@
+// Form validation on TypeBox schemas. Form fields arrive as strings: they are trimmed, empty
+// ones dropped, converted to the schema's types, then checked. A property's `errorMessage`
+// annotation is the message users see for any failure of that field.
+import type { TSchema, Static } from 'typebox';
+import Value from 'typebox/value';
+
+export type FieldErrors = Record<string, string>;
+export type FormResult<T> =
+  | { ok: true; value: T }
+  | { ok: false; values: Record<string, unknown>; errors: FieldErrors };
+
+const DEFAULT_MESSAGES: Record<string, (p: Record<string, unknown>) => string> = {
+  required: () => 'This field is required.',
+  minLength: (p) => (p.limit === 1 ? 'This field is required.' : `Use at least ${p.limit} characters.`),
+  maxLength: (p) => `Use at most ${p.limit} characters.`,
+  format: (p) => (p.format === 'email' ? 'Enter a valid email address.' : 'This value is not in the expected format.'),
+  minimum: (p) => `Must be at least ${p.limit}.`,
+  maximum: (p) => `Must be at most ${p.limit}.`,
+  type: () => 'This value is not valid.',
+  pattern: () => 'This value is not in the expected format.',
+  enum: () => 'Choose one of the options.',
+};
+
+function clean(body: unknown): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  if (!body || typeof body !== 'object') return out;
+  for (const [k, v] of Object.entries(body as Record<string, unknown>)) {
+    if (k === '_csrf') continue;
+    if (typeof v === 'string') {
+      const t = v.trim();
+      if (t !== '') out[k] = t;
+    } else if (Array.isArray(v)) {
+      out[k] = v.filter((x) => typeof x === 'string' && x.trim() !== '').map((x) => (x as string).trim());
+    } else if (v !== undefined && v !== null) {
+      out[k] = v;
+    }
+  }
+  return out;
+}
+
+/** Field name from a TypeBox error; `required` errors name the missing property in params. */
+function fieldOf(error: { instancePath: string; keyword: string; params: Record<string, unknown> }): string {
+  if (error.keyword === 'required') {
+    const missing = error.params.requiredProperties ?? error.params.missingProperty;
+    return Array.isArray(missing) ? String(missing[0]) : String(missing ?? '');
+  }
+  return error.instancePath.split('/')[1] ?? '';
+}
+
+export function parseForm<S extends TSchema>(schema: S, body: unknown): FormResult<Static<S>> {
+  const values = clean(body);
+  const converted = Value.Convert(schema, structuredClone(values)) as Record<string, unknown>;
+  const errors: FieldErrors = {};
+  for (const e of Value.Errors(schema, converted)) {
+    const err = e as unknown as { instancePath: string; keyword: string; params: Record<string, unknown>; message: string };
+    const fields = err.keyword === 'required' && Array.isArray(err.params.requiredProperties)
+      ? (err.params.requiredProperties as string[]) : [fieldOf(err)];
+    for (const field of fields) {
+      if (!field || errors[field]) continue;
+      const prop = (schema as unknown as { properties?: Record<string, { errorMessage?: string }> }).properties?.[field];
+      errors[field] = prop?.errorMessage ?? DEFAULT_MESSAGES[err.keyword]?.(err.params) ?? err.message;
+    }
+  }
+  if (Object.keys(errors).length) return { ok: false, values, errors };
+  // Drop anything the schema does not declare so extra fields never reach the database.
+  return { ok: true, value: Value.Clean(schema, converted) as Static<S> };
+}
+
+/** Adds an error found after schema validation (uniqueness, business rules). */
+export function fail<T>(values: Record<string, unknown>, field: string, message: string): FormResult<T> {
+  return { ok: false, values, errors: { [field]: message } };
+}

@@ -1,0 +1,102 @@
+// Lists: keyset pagination (fast on deep pages: no OFFSET), sorting on whitelisted columns, and
+// the shared query parameters of pages and API (`limit`, `cursor`, `sort`, `order`, `q`,
+// `format`). A cursor is the sort value and id of the last row, opaque to clients.
+import Type, { type Static } from 'typebox';
+import { and, sql, type SQL } from 'drizzle-orm';
+import { badRequest } from './errors.ts';
+
+export const ListParams = {
+  limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 200 })),
+  cursor: Type.Optional(Type.String({ maxLength: 500 })),
+  sort: Type.Optional(Type.String({ maxLength: 40 })),
+  order: Type.Optional(Type.Union([Type.Literal('asc'), Type.Literal('desc')])),
+  q: Type.Optional(Type.String({ maxLength: 200 })),
+  format: Type.Optional(Type.Union([Type.Literal('csv'), Type.Literal('html'), Type.Literal('json')])),
+};
+export const ListQuery = Type.Object(ListParams);
+export type ListQuery = Static<typeof ListQuery>;
+
+export interface Page<T> { items: T[]; nextCursor: string | null; prevCursor: string | null }
+
+/** A sortable column: a non-null SQL expression (use coalesce for nullable columns) and how to
+ * read its value back from a row for the cursor. */
+export interface SortColumn<Row> { expr: SQL; value: (row: Row) => string | number | null; type?: 'text' | 'numeric' | 'int' | 'timestamptz' }
+
+export interface Keyset<Row> {
+  sorts: Record<string, SortColumn<Row>>;
+  defaultSort: string;
+  defaultOrder: 'asc' | 'desc';
+  /** The unique tie-breaker (the primary key) and its value on a row. */
+  id: SQL;
+  idOf: (row: Row) => number;
+}
+
+interface CursorData { v: string | number | null; id: number; d: 'n' | 'p' }
+
+export function encodeCursor(data: CursorData): string {
+  return Buffer.from(JSON.stringify([data.v, data.id, data.d])).toString('base64url');
+}
+
+export function decodeCursor(cursor: string): CursorData {
+  try {
+    const [v, id, d] = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as [unknown, unknown, unknown];
+    if ((typeof v !== 'string' && typeof v !== 'number' && v !== null) || !Number.isSafeInteger(id) || (d !== 'n' && d !== 'p')) throw new Error();
+    return { v, id: id as number, d };
+  } catch {
+    throw badRequest('The cursor is not valid: start again from the first page.', [{ field: 'cursor', message: 'is not a cursor from this list' }]);
+  }
+}
+
+export interface KeysetPlan { where?: SQL; orderBy: SQL[]; limit: number; reverse: boolean; sort: string; order: 'asc' | 'desc' }
+
+/** WHERE and ORDER BY for one page of a keyset-paginated query (fetches limit + 1 rows). */
+export function planKeyset<Row>(ks: Keyset<Row>, query: { sort?: string; order?: 'asc' | 'desc'; cursor?: string; limit?: number }): KeysetPlan {
+  const sort = query.sort ?? ks.defaultSort;
+  const column = ks.sorts[sort];
+  if (!column) throw badRequest(`Cannot sort by "${sort}". Sortable fields: ${Object.keys(ks.sorts).join(', ')}.`, [{ field: 'sort', message: `must be one of ${Object.keys(ks.sorts).join(', ')}` }]);
+  const order = query.order ?? (query.sort ? 'asc' : ks.defaultOrder);
+  const limit = query.limit ?? 50;
+  const cursor = query.cursor ? decodeCursor(query.cursor) : undefined;
+  // Going back a page walks the same order in reverse and flips the rows afterwards.
+  const reverse = cursor?.d === 'p';
+  const ascending = (order === 'asc') !== reverse;
+  const dir = ascending ? sql`asc` : sql`desc`;
+  let where: SQL | undefined;
+  if (cursor) {
+    const cast = sql.raw(column.type ?? 'text');
+    const value = sql`${cursor.v}::${cast}`;
+    where = ascending
+      ? sql`(${column.expr}, ${ks.id}) > (${value}, ${cursor.id})`
+      : sql`(${column.expr}, ${ks.id}) < (${value}, ${cursor.id})`;
+  }
+  return { where, orderBy: [sql`${column.expr} ${dir}`, sql`${ks.id} ${dir}`], limit: limit + 1, reverse, sort, order };
+}
+
+/** Turns the limit + 1 rows of a planned query into a page with its cursors. */
+export function toPage<Row>(ks: Keyset<Row>, plan: KeysetPlan, rows: Row[], hadCursor: boolean): Page<Row> {
+  const more = rows.length > plan.limit - 1;
+  let items = more ? rows.slice(0, plan.limit - 1) : rows;
+  if (plan.reverse) items = items.reverse();
+  const column = ks.sorts[plan.sort]!;
+  const at = (row: Row | undefined, d: 'n' | 'p') => (row ? encodeCursor({ v: column.value(row), id: ks.idOf(row), d }) : null);
+  const hasNext = plan.reverse ? true : more;
+  const hasPrev = plan.reverse ? more : hadCursor;
+  return { items, nextCursor: hasNext ? at(items.at(-1), 'n') : null, prevCursor: hasPrev ? at(items[0], 'p') : null };
+}
+
+/** AND of the conditions that are set. */
+export const allOf = (...conds: Array<SQL | undefined | false>): SQL | undefined =>
+  and(...conds.filter((c): c is SQL => !!c));
+
+/** Escapes LIKE wildcards so a search for "50%" means that text. */
+export const likePattern = (text: string): string => `%${text.replace(/[\\%_]/g, (m) => `\\${m}`)}%`;
+
+/** Reads every page of a list, for CSV exports that must not hold everything in memory. */
+export async function* allPages<Row>(fetch: (cursor?: string) => Promise<Page<Row>>): AsyncGenerator<Row> {
+  let cursor: string | undefined;
+  do {
+    const page = await fetch(cursor);
+    yield* page.items;
+    cursor = page.nextCursor ?? undefined;
+  } while (cursor);
+}

@@ -1,0 +1,26 @@
+import { and, eq, sql } from 'drizzle-orm';
+import { users, userStores } from '../../db/schema/index.ts';
+import type { Db } from '../../db/client.ts';
+import type { CurrentUser } from '../../lib/access.ts';
+
+/** The active user with their store scope, in one query; null when missing or inactive. */
+export async function loadCurrentUser(db: Db, userId: number): Promise<{ user: CurrentUser; passwordChangedAt: Date } | null> {
+  const rows = await db.select({
+    id: users.userId,
+    email: users.email,
+    fullName: users.fullName,
+    role: users.role,
+    customerId: users.customerId,
+    passwordChangedAt: users.passwordChangedAt,
+    storeIds: sql<number[]>`coalesce((select array_agg(${userStores.storeId} order by ${userStores.storeId}) from ${userStores} where ${userStores.userId} = ${users.userId}), '{}')`,
+  }).from(users).where(and(eq(users.userId, userId), eq(users.active, true)));
+  const row = rows[0];
+  if (!row) return null;
+  const { passwordChangedAt, ...user } = row;
+  return { user: { ...user, storeIds: (user.storeIds ?? []).map(Number) }, passwordChangedAt: new Date(passwordChangedAt) };
+}
+
+export async function findUserByEmail(db: Db, email: string) {
+  const rows = await db.select().from(users).where(sql`lower(${users.email}) = lower(${email})`);
+  return rows[0] ?? null;
+}

@@ -1,0 +1,152 @@
+// Sign in and out, self-registration, forgotten and changed passwords (the pages under
+// views/auth). Every success redirects (303) with a flash; every refusal re-renders its form.
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { parseForm, type FieldErrors } from '../../lib/form.ts';
+import { passwordProblem, verifyPassword } from '../../lib/password.ts';
+import { HttpError } from '../../lib/errors.ts';
+import { recordAudit } from '../../lib/audit.ts';
+import { requireSignedIn, safeNext } from '../../plugins/guards.ts';
+import { LoginForm, RegisterForm, ForgotForm, ResetForm, ChangePasswordForm } from './schema.ts';
+import { authenticate, BAD_CREDENTIALS, RESET_SENT, requestPasswordReset, findValidReset, resetPassword } from './service.ts';
+import { findUserByEmail } from './repository.ts';
+import { createUser, setPassword } from '../users/service.ts';
+import { purgeExpiredSessions } from '../../plugins/session.ts';
+
+type Body = { Body: Record<string, unknown> };
+type Query = { Querystring: Record<string, string | undefined> };
+
+export const homeFor = (role: string) => (role === 'customer' ? '/account' : '/dashboard');
+
+/** Starts a fresh session for the user (new id against fixation), keeping the shopping cart. */
+async function signIn(req: FastifyRequest, userId: number) {
+  await req.session.regenerate(['cart', 'storeId']);
+  req.session.userId = userId;
+  req.session.authAt = Date.now();
+}
+
+function confirmProblem(password: string, confirm: string, email?: string): FieldErrors {
+  const errors: FieldErrors = {};
+  const problem = passwordProblem(password, email);
+  if (problem) errors.password = problem;
+  if (password !== confirm) errors.confirm = 'The two passwords are not the same.';
+  return errors;
+}
+
+export default async function authRoutes(app: FastifyInstance) {
+  app.get('/login', async function loginPage(req: FastifyRequest<Query>, reply) {
+    if (req.user) return reply.redirect(homeFor(req.user.role));
+    return reply.page('auth/login', { title: 'Sign in', values: { next: req.query.next }, errors: {} });
+  });
+
+  app.post('/login', async function login(req: FastifyRequest<Body>, reply) {
+    const form = parseForm(LoginForm, req.body);
+    if (!form.ok) return reply.page('auth/login', { title: 'Sign in', values: form.values, errors: form.errors }, { status: 422 });
+    const { email, password, next } = form.value;
+    let result;
+    try {
+      result = await authenticate(app.db, app.config, email, password, req.actor());
+    } catch (err) {
+      if (err instanceof HttpError && err.statusCode === 429) {
+        return reply.page('auth/login', { title: 'Sign in', values: { email, next }, errors: {}, message: err.message }, { status: 429 });
+      }
+      throw err;
+    }
+    if (!result.ok) {
+      return reply.page('auth/login', { title: 'Sign in', values: { email, next }, errors: {}, message: BAD_CREDENTIALS }, { status: 401 });
+    }
+    await signIn(req, result.user.userId);
+    purgeExpiredSessions(app.db).catch((err) => req.log.warn({ err }, 'session purge failed'));
+    return reply.seeOther(safeNext(next, homeFor(result.user.role)));
+  });
+
+  app.post('/logout', async function logout(req, reply) {
+    if (req.user) await recordAudit(app.db, req.actor(), { action: 'logout', entity: 'user', entityId: req.user.id });
+    await req.session.destroy();
+    return reply.code(303).redirect('/');
+  });
+
+  app.get('/register', async function registerPage(req, reply) {
+    if (req.user) return reply.redirect(homeFor(req.user.role));
+    return reply.page('auth/register', { title: 'Create an account', values: {}, errors: {} });
+  });
+
+  app.post('/register', async function register(req: FastifyRequest<Body>, reply) {
+    const form = parseForm(RegisterForm, req.body);
+    const values = form.ok ? form.value : form.values;
+    const errors: FieldErrors = form.ok ? {} : { ...form.errors };
+    if (form.ok) Object.assign(errors, confirmProblem(form.value.password, form.value.confirm, form.value.email));
+    if (form.ok && !Object.keys(errors).length && await findUserByEmail(app.db, form.value.email)) {
+      // Registration has to say the email is taken; login and reset never do.
+      errors.email = 'An account with this email already exists. Sign in or reset your password.';
+    }
+    if (!form.ok || Object.keys(errors).length) {
+      const { password: _p, confirm: _c, ...safe } = values as Record<string, unknown>;
+      return reply.page('auth/register', { title: 'Create an account', values: safe, errors }, { status: 422 });
+    }
+    const user = await createUser(app.db, { email: form.value.email, password: form.value.password, fullName: form.value.fullName, role: 'customer' },
+      { ...req.actor(), email: form.value.email }, app.config.argon2);
+    await signIn(req, user.id);
+    return reply.seeOther('/account', 'Welcome! Your account is ready.');
+  });
+
+  app.get('/forgot-password', async function forgotPage(_req, reply) {
+    return reply.page('auth/forgot', { title: 'Forgot password', values: {}, errors: {} });
+  });
+
+  app.post('/forgot-password', async function forgot(req: FastifyRequest<Body>, reply) {
+    const form = parseForm(ForgotForm, req.body);
+    if (!form.ok) return reply.page('auth/forgot', { title: 'Forgot password', values: form.values, errors: form.errors }, { status: 422 });
+    await requestPasswordReset(app.db, app.config, app.mailer, form.value.email, req.actor());
+    reply.flash('info', RESET_SENT);
+    return reply.code(303).redirect('/login');
+  });
+
+  app.get('/reset-password', async function resetPage(req: FastifyRequest<Query>, reply) {
+    const token = req.query.token ?? '';
+    const valid = token.length >= 10 && token.length <= 200 && await findValidReset(app.db, token);
+    if (!valid) return invalidLink(reply);
+    return reply.page('auth/reset', { title: 'Choose a new password', values: { token }, errors: {} });
+  });
+
+  app.post('/reset-password', async function reset(req: FastifyRequest<Body>, reply) {
+    const form = parseForm(ResetForm, req.body);
+    const errors: FieldErrors = form.ok ? confirmProblem(form.value.password, form.value.confirm) : form.errors;
+    if (!form.ok && errors.token) return invalidLink(reply);
+    if (!form.ok || Object.keys(errors).length) {
+      return reply.page('auth/reset', { title: 'Choose a new password', values: { token: (form.ok ? form.value : form.values).token }, errors }, { status: 422 });
+    }
+    const done = await resetPassword(app.db, app.config, form.value.token, form.value.password, req.actor());
+    if (!done) return invalidLink(reply);
+    reply.flash('success', 'Your password has been changed. Sign in with the new one.');
+    return reply.code(303).redirect('/login');
+  });
+
+  function invalidLink(reply: FastifyReply) {
+    return reply.page('auth/reset-invalid', { title: 'Link not valid' }, { status: 400 });
+  }
+
+  app.register(async function signedIn(scope) {
+    scope.addHook('preHandler', requireSignedIn);
+
+    scope.get('/account/password', async function changePasswordPage(_req, reply) {
+      return reply.page('auth/change-password', { title: 'Change password', errors: {} });
+    });
+
+    scope.post('/account/password', async function changePassword(req: FastifyRequest<Body>, reply) {
+      const user = req.user!;
+      const form = parseForm(ChangePasswordForm, req.body);
+      const errors: FieldErrors = form.ok ? confirmProblem(form.value.password, form.value.confirm, user.email) : form.errors;
+      if (form.ok && !Object.keys(errors).length) {
+        const account = await findUserByEmail(app.db, user.email);
+        if (!account || !await verifyPassword(account.passwordHash, form.value.current)) errors.current = 'This is not your current password.';
+      }
+      if (!form.ok || Object.keys(errors).length) {
+        return reply.page('auth/change-password', { title: 'Change password', errors }, { status: 422 });
+      }
+      await setPassword(app.db, user.id, form.value.password, req.actor(), app.config.argon2);
+      // Other sessions ended with the change; this one carries on under a new id.
+      await signIn(req, user.id);
+      return reply.seeOther(homeFor(user.role), 'Your password has been changed.');
+    });
+  });
+}

@@ -14,10 +14,17 @@ import viewPlugin from './plugins/view.ts';
 import authPlugin from './plugins/auth.ts';
 import errorsPlugin from './plugins/errors.ts';
 import { installValidators } from './plugins/validation.ts';
-import { requireBackOffice } from './plugins/guards.ts';
+import { requireAdmin, requireBackOffice } from './plugins/guards.ts';
 import homeRoutes from './modules/home/routes.ts';
 import authRoutes from './modules/auth/routes.ts';
 import dashboardRoutes from './modules/dashboard/routes.ts';
+import customersRoutes from './modules/customers/routes.ts';
+import productsRoutes from './modules/products/routes.ts';
+import storesRoutes from './modules/stores/routes.ts';
+import inventoryRoutes from './modules/inventory/routes.ts';
+import importsRoutes from './modules/imports/routes.ts';
+import usersRoutes from './modules/users/routes.ts';
+import auditRoutes from './modules/audit/routes.ts';
 import apiPlugin from './api/index.ts';
 import healthRoutes from './modules/health/routes.ts';
 
@@ -52,6 +59,16 @@ export async function buildApp(config: Config, opts: BuildOptions = {}): Promise
   await app.register(async function backOffice(scope) {
     scope.addHook('preHandler', requireBackOffice);
     await scope.register(dashboardRoutes);
+    await scope.register(customersRoutes);
+    await scope.register(productsRoutes);
+    await scope.register(storesRoutes);
+    await scope.register(inventoryRoutes);
+    await scope.register(importsRoutes);
+    await scope.register(async function adminOnly(admin) {
+      admin.addHook('preHandler', requireAdmin);
+      await admin.register(usersRoutes);
+      await admin.register(auditRoutes);
+    });
   });
   await app.register(apiPlugin, { prefix: '/api' });
   return app;

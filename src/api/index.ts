@@ -5,6 +5,12 @@ import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import { ErrorBody } from './schemas.ts';
 import apiAuthRoutes, { bearerAuth } from './auth.ts';
+import customersApi from './v1/customers.ts';
+import productsApi from './v1/products.ts';
+import storesApi from './v1/stores.ts';
+import usersApi from './v1/users.ts';
+import inventoryApi from './v1/inventory.ts';
+import reportsApi from './v1/reports.ts';
 
 export default async function apiPlugin(app: FastifyInstance) {
   app.addSchema(ErrorBody);
@@ -27,5 +33,11 @@ export default async function apiPlugin(app: FastifyInstance) {
     api.removeContentTypeParser(['text/plain']);
     await api.register(bearerAuth);
     await api.register(apiAuthRoutes);
+    await api.register(customersApi, { prefix: '/customers' });
+    await api.register(productsApi, { prefix: '/products' });
+    await api.register(storesApi, { prefix: '/stores' });
+    await api.register(usersApi, { prefix: '/users' });
+    await api.register(inventoryApi, { prefix: '/inventory' });
+    await api.register(reportsApi, { prefix: '/reports' });
   }, { prefix: '/v1' });
 }

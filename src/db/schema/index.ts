@@ -2,3 +2,4 @@ export * from './catalogue.ts';
 export * from './auth.ts';
 export * from './orders.ts';
 export * from './stock.ts';
+export * from './imports.ts';

@@ -1,7 +1,7 @@
 // Runs once before the test files (tap "before"): builds one migrated template database that
 // every test file clones: a dumped PGlite data directory, or a template database on the server
 // named by TEST_DATABASE_URL.
-import { mkdir, writeFile } from 'node:fs/promises';
+import { mkdir, writeFile, rename } from 'node:fs/promises';
 import path from 'node:path';
 import pg from 'pg';
 import { createDb } from '../src/db/client.ts';
@@ -27,7 +27,10 @@ if (url) {
   await runMigrations(database);
   const dump = await database.pglite!.dumpDataDir('none');
   await mkdir(path.dirname(TEMPLATE_FILE), { recursive: true });
-  await writeFile(TEMPLATE_FILE, Buffer.from(await dump.arrayBuffer()));
+  // Written aside and renamed, so a test file never reads a half-written template.
+  const partial = `${TEMPLATE_FILE}.${process.pid}.tmp`;
+  await writeFile(partial, Buffer.from(await dump.arrayBuffer()));
+  await rename(partial, TEMPLATE_FILE);
   await database.close();
   console.log(`# PGlite template migrated and dumped in ${Date.now() - started} ms`);
 }

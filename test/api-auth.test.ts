@@ -96,3 +96,15 @@ t.test('OpenAPI document and docs', async (t) => {
   t.equal(docs.statusCode, 200);
   t.match(docs.body, /swagger/i);
 });
+
+t.test('each staff member is scoped to their own stores (regression: a correlated subquery once matched every user)', async (t) => {
+  const { stores } = await import('../src/db/schema/index.ts');
+  const [a, b] = await app.db.insert(stores).values([{ storeName: 'Scope A', webAddress: 'https://a.example' }, { storeName: 'Scope B', webAddress: 'https://b.example' }]).returning();
+  const ua = await makeUser(app, 'staff', { storeIds: [a!.storeId] });
+  const ub = await makeUser(app, 'staff', { storeIds: [b!.storeId] });
+  for (const [u, expected] of [[ua, [a!.storeId]], [ub, [b!.storeId]]] as const) {
+    const token = await apiLogin(app, u.email, u.password);
+    const me = await app.inject({ url: '/api/v1/me', headers: { authorization: `Bearer ${token}` } });
+    t.same(me.json().storeIds, expected);
+  }
+});

@@ -1,5 +1,5 @@
 import { and, eq, sql } from 'drizzle-orm';
-import { users, userStores } from '../../db/schema/index.ts';
+import { users } from '../../db/schema/index.ts';
 import type { Db } from '../../db/client.ts';
 import type { CurrentUser } from '../../lib/access.ts';
 
@@ -12,7 +12,9 @@ export async function loadCurrentUser(db: Db, userId: number): Promise<{ user: C
     role: users.role,
     customerId: users.customerId,
     passwordChangedAt: users.passwordChangedAt,
-    storeIds: sql<number[]>`coalesce((select array_agg(${userStores.storeId} order by ${userStores.storeId}) from ${userStores} where ${userStores.userId} = ${users.userId}), '{}')`,
+    // Spelled out with aliases: Drizzle renders a column of the selected table unqualified, and an
+    // unqualified user_id inside this subquery would mean user_stores.user_id (every row).
+    storeIds: sql<number[]>`coalesce((select array_agg(us.store_id order by us.store_id) from user_stores us where us.user_id = "users"."user_id"), '{}')`,
   }).from(users).where(and(eq(users.userId, userId), eq(users.active, true)));
   const row = rows[0];
   if (!row) return null;

@@ -60,3 +60,11 @@ export async function idempotent<T>(db: Db, input: IdempotencyInput, work: (tx: 
     throw err;
   }
 }
+
+/** The stored answer for a key, whatever request it was for (a form's double submit arrives
+ * after the first one already changed what the second would send, e.g. an emptied cart). */
+export async function storedAnswer(db: Db, userId: number, key: string): Promise<Answer | undefined> {
+  const rows = await db.select({ statusCode: idempotencyKeys.statusCode, body: idempotencyKeys.body }).from(idempotencyKeys)
+    .where(and(eq(idempotencyKeys.userId, userId), eq(idempotencyKeys.key, key)));
+  return rows[0];
+}

@@ -49,8 +49,17 @@ function fieldOf(error: { instancePath: string; keyword: string; params: Record<
 
 export function parseForm<S extends TSchema>(schema: S, body: unknown): FormResult<Static<S>> {
   const values = clean(body);
-  const converted = Value.Convert(schema, structuredClone(values)) as Record<string, unknown>;
+  // Value.Convert would quietly turn "2.5" into 2 and "0x3" into 3 for integer fields: check the
+  // text of numeric fields first, so a fractional quantity is an error and never a smaller number.
+  const props = (schema as unknown as { properties?: Record<string, { type?: string; errorMessage?: string }> }).properties ?? {};
   const errors: FieldErrors = {};
+  for (const [k, v] of Object.entries(values)) {
+    const type = props[k]?.type;
+    if (typeof v === 'string' && ((type === 'integer' && !/^[+-]?\d+$/.test(v)) || (type === 'number' && !/^[+-]?(\d+\.?\d*|\.\d+)$/.test(v)))) {
+      errors[k] = props[k]?.errorMessage ?? (type === 'integer' ? 'Enter a whole number.' : 'Enter a number.');
+    }
+  }
+  const converted = Value.Convert(schema, structuredClone(values)) as Record<string, unknown>;
   for (const e of Value.Errors(schema, converted)) {
     const err = e as unknown as { instancePath: string; keyword: string; params: Record<string, unknown>; message: string };
     const fields = err.keyword === 'required' && Array.isArray(err.params.requiredProperties)

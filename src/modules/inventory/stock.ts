@@ -102,11 +102,10 @@ export async function applyStockChanges(tx: Db, changes: StockChange[], actor: A
 async function shortages(tx: Db, changes: StockChange[]): Promise<Shortage[]> {
   const productIds = [...new Set(changes.map((c) => c.productId))];
   const storeIds = [...new Set(changes.map((c) => c.storeId))];
-  const [rows, names, storeNames] = await Promise.all([
-    tx.select().from(inventory).where(and(inArray(inventory.storeId, storeIds), inArray(inventory.productId, productIds))),
-    tx.select({ id: products.productId, name: products.productName }).from(products).where(inArray(products.productId, productIds)),
-    tx.select({ id: stores.storeId, name: stores.storeName }).from(stores).where(inArray(stores.storeId, storeIds)),
-  ]);
+  // One after the other: a transaction is one connection, and pg refuses overlapping queries.
+  const rows = await tx.select().from(inventory).where(and(inArray(inventory.storeId, storeIds), inArray(inventory.productId, productIds)));
+  const names = await tx.select({ id: products.productId, name: products.productName }).from(products).where(inArray(products.productId, productIds));
+  const storeNames = await tx.select({ id: stores.storeId, name: stores.storeName }).from(stores).where(inArray(stores.storeId, storeIds));
   const byKey = new Map(rows.map((r) => [key(r), r]));
   const productName = new Map(names.map((n) => [n.id, n.name]));
   const storeName = new Map(storeNames.map((s) => [s.id, s.name]));

@@ -50,12 +50,11 @@ export async function placeOrder(tx: Db, input: PlaceOrderInput, user: CurrentUs
   if (user.role !== 'customer' && !canAccessStore(user, input.storeId)) throw forbidden('You can only place orders at the stores you work at.');
 
   const productIds = input.items.map((i) => i.productId);
-  const [customer, store, found] = await Promise.all([
-    tx.select({ id: customers.customerId }).from(customers).where(eq(customers.customerId, input.customerId)),
-    tx.select({ id: stores.storeId }).from(stores).where(eq(stores.storeId, input.storeId)),
-    tx.select({ productId: products.productId, productName: products.productName, sku: products.sku, unitPrice: products.unitPrice, active: products.active })
-      .from(products).where(inArray(products.productId, productIds)),
-  ]);
+  // Sequential: inside a transaction every query shares one connection.
+  const customer = await tx.select({ id: customers.customerId }).from(customers).where(eq(customers.customerId, input.customerId));
+  const store = await tx.select({ id: stores.storeId }).from(stores).where(eq(stores.storeId, input.storeId));
+  const found = await tx.select({ productId: products.productId, productName: products.productName, sku: products.sku, unitPrice: products.unitPrice, active: products.active })
+    .from(products).where(inArray(products.productId, productIds));
   const refusals: FieldError[] = [];
   if (!customer[0]) refusals.push({ field: 'customerId', message: `Customer ${input.customerId} does not exist.` });
   if (!store[0]) refusals.push({ field: 'storeId', message: `Store ${input.storeId} does not exist.` });

@@ -1,21 +1,27 @@
 // Demo and load-test data, generated entirely by set-based SQL (INSERT … SELECT over
 // generate_series), appended to whatever the database already holds.
 //
-// Phases, each in transactions of bounded size:
-//   1. stores, products, customers (explicit ids from a block reserved on the identity sequence);
-//   2. inventory rows for the newly stocked (store, product) pairs, with their opening stock;
-//   3. orders in chunks; each chunk also writes its shipments, events, stock movements and the
-//      inventory update, so the stock invariants (see modules/inventory/verify.ts) hold after
-//      every commit;
+//   1. stores, products, customers, in transactions of up to 100k rows (explicit ids from a block
+//      reserved on each identity sequence, so later phases can compute references);
+//   2. the order plan: every order decided up front in an unlogged work table (plan.ts), ids in
+//      order of order time;
+//   3. chunks of whole stores (~100k orders, ~1M new stock pairs each), one transaction per
+//      chunk: new inventory rows with their final stock, orders, shipments, lines, events and
+//      every stock movement (stock.ts, orders.ts, ledger.ts). The stock invariants checked by
+//      modules/inventory/verify.ts hold after every commit, so an interrupted seed leaves a
+//      smaller data set, not a broken one;
 //   4. ANALYZE.
-// Not safe to run two seeds at once against one database (they share work tables); the
-// application may keep running meanwhile.
+// Two seeds must not run at once against one database (they share the work tables); the
+// application itself may keep running.
 import { sql } from 'drizzle-orm';
 import type { Db } from '../client.ts';
-import { one, reserveIds, tuneTx } from './util.ts';
+import { type Exec, one, reserveIds, tuneTx } from './util.ts';
 import { seedCustomers, seedProducts, seedStores } from './catalogue.ts';
-import { buildPools, dropWorkTables, seedInventoryBatch } from './stock.ts';
-import { type CustomerSource, seedOrderChunk } from './orders.ts';
+import { type CustomerSource, dropWorkTables, groupStores, planOrders, plannedPerStore } from './plan.ts';
+import { buildChunkPool, type ChunkStores, stockCandidates } from './stock.ts';
+import { writeOrders } from './orders.ts';
+import { writeStock } from './ledger.ts';
+import { enableFastLoad, lockReferences } from './fastload.ts';
 
 export interface SeedOptions {
   /** New stores to add; default 5 on an empty database, otherwise 0. */
@@ -26,8 +32,10 @@ export interface SeedOptions {
   /** The seed's "today": orders spread over the two years before it. Default: now. */
   now?: Date;
   log?: (msg: string) => void;
-  /** Orders per transaction (default 100,000). */
+  /** Orders per transaction, roughly: chunks are whole stores (default 100,000). */
   chunkSize?: number;
+  /** Skip per-row FK triggers where allowed and check references set-based (fastload.ts). Default true. */
+  fastLoad?: boolean;
   /** Cap on stocked (store, product) pairs; beyond it each store stocks a random share (default 5M). */
   maxPairs?: number;
 }
@@ -104,46 +112,36 @@ export async function seedData(db: Db, opts: SeedOptions): Promise<SeedSummary> 
     }));
     lap(`${sum.customers} customers`);
 
-    // 2. Inventory for new pairs: new stores × all products, existing stores × new products.
-    if (newStores.length > 0 || want.products > 0) {
-      const totals = await one<{ stores: number; products: number }>(db, sql`
-        select (select count(*)::int from stores) as stores, (select count(*)::int from products) as products`);
-      const density = Math.min(1, (opts.maxPairs ?? 5_000_000) / Math.max(1, totals.stores * totals.products));
-      const storeIds = (await db.execute(sql`select store_id from stores order by store_id`) as unknown as
-        { rows: Array<{ store_id: number }> }).rows.map((r) => Number(r.store_id));
-      // About a million candidate pairs per transaction.
-      const perBatch = Math.max(1, Math.floor(1_000_000 / Math.max(1, totals.products)));
-      for (let i = 0; i < storeIds.length; i += perBatch) {
-        const r = await db.transaction(async (tx) => {
-          await tuneTx(tx, true);
-          return seedInventoryBatch(tx, {
-            batch: storeIds.slice(i, i + perBatch), newStores, density,
-            productLo: pbase + 1, productHi: pbase + want.products,
-          }, now);
-        });
-        sum.inventoryRows += r.rows;
-        sum.movements += r.movements;
-      }
-      lap(`${sum.inventoryRows} inventory rows (density ${density.toFixed(2)})`);
-    }
+    // 2. Who stocks what: new stores stock all products, existing stores the new products, each
+    //    pair with probability `density` (below 1 only when that would exceed maxPairs).
+    const stores = (await db.execute(sql`
+      select store_id, exists (select 1 from inventory i where i.store_id = s.store_id) as stocked
+      from stores s order by store_id`) as unknown as { rows: Array<{ store_id: number; stocked: boolean }> }).rows;
+    const totalProducts = existing.products + sum.products;
+    const density = Math.min(1, (opts.maxPairs ?? 5_000_000) / Math.max(1, stores.length * totalProducts));
+    const isNew = new Set(newStores);
+    const newPairs = (id: number) => Math.round(density * (isNew.has(id) ? totalProducts : sum.products));
+    // Stores that can take orders: those that have or will get stock.
+    const sellers = stores.filter((s) => s.stocked || newPairs(Number(s.store_id)) > 0).map((s) => Number(s.store_id));
+    if (want.orders > 0 && sellers.length === 0) throw new Error('seed: no store stocks any product, so no orders can be placed');
 
-    // 3. Orders.
-    if (want.orders > 0) {
-      const pools = await buildPools(db, want.customers === 0);
-      if (pools.stores === 0) throw new Error('seed: no store stocks any product, so no orders can be placed');
-      const customers: CustomerSource = want.customers > 0
-        ? { kind: 'new', base: cbase, total: want.customers }
-        : { kind: 'pool', count: pools.customers };
-      await slices(want.orders, chunk, (lo, hi) => db.transaction(async (tx) => {
-        await tuneTx(tx, hi - lo >= 20_000);
-        const r = await seedOrderChunk(tx, hi - lo + 1, pools.stores, customers, now);
-        sum.orders += r.orders;
-        sum.orderItems += r.orderItems;
-        sum.shipments += r.shipments;
-        sum.events += r.events;
-        sum.movements += r.movements;
-        lap(`${sum.orders}/${want.orders} orders`);
-      }));
+    // 3. The order plan, then the chunks.
+    //    (An empty plan when there are no orders: the chunks still stock the new pairs.)
+    const obase = await db.transaction((tx) => reserveIds(tx, 'orders', want.orders));
+    const customers: CustomerSource = want.customers > 0 ? { kind: 'new', base: cbase, total: want.customers } : { kind: 'pool' };
+    await planOrders(db, { n: want.orders, obase, storeIds: sellers, customers, now });
+    const planned = await plannedPerStore(db);
+    lap(`planned ${want.orders} orders`);
+    const groups = groupStores(
+      stores.map((s) => ({ id: Number(s.store_id), orders: planned.get(Number(s.store_id)) ?? 0, pairs: newPairs(Number(s.store_id)) }))
+        .filter((s) => s.orders > 0 || s.pairs > 0),
+      chunk, 1_000_000);
+    const stock = { newStores, productLo: pbase + 1, productHi: pbase + want.products, density };
+    for (const group of groups) {
+      const orders = group.reduce((n, id) => n + (planned.get(id) ?? 0), 0);
+      const pairs = group.reduce((n, id) => n + newPairs(id), 0);
+      await db.transaction((tx) => seedChunk(tx, { ...stock, group }, orders, orders >= 20_000 || pairs >= 200_000, opts.fastLoad !== false, now, sum));
+      lap(`stores ${group[0]}–${group.at(-1)}: ${sum.orders}/${want.orders} orders, ${sum.inventoryRows} new stock rows`);
     }
   } finally {
     await dropWorkTables(db);
@@ -154,6 +152,26 @@ export async function seedData(db: Db, opts: SeedOptions): Promise<SeedSummary> 
   sum.ms = Math.round(performance.now() - started);
   lap('done');
   return sum;
+}
+
+/** One chunk of whole stores, in one transaction: stock for the new pairs, the stores' planned
+ * orders and everything that follows from them. Adds what it wrote to `sum`. */
+async function seedChunk(tx: Exec, stock: ChunkStores, orders: number, big: boolean, fastLoad: boolean, now: Date, sum: SeedSummary): Promise<void> {
+  await tuneTx(tx, big);
+  const fast = fastLoad && await enableFastLoad(tx);
+  await stockCandidates(tx, stock, now);
+  const empty = (await buildChunkPool(tx, stock.group)).length;
+  const o = await writeOrders(tx, stock.group, big);
+  // A store that stocks nothing cannot take its planned orders (only possible with a tiny density).
+  if (o.orders !== orders) throw new Error(`seed: chunk wrote ${o.orders} orders instead of ${orders} (${empty} stores without stock)`);
+  const st = await writeStock(tx, now, big);
+  if (fast) await lockReferences(tx);
+  sum.orders += o.orders;
+  sum.orderItems += o.orderItems;
+  sum.shipments += o.shipments;
+  sum.events += o.events;
+  sum.inventoryRows += st.inventoryRows;
+  sum.movements += st.movements;
 }
 
 /** The data set `npm start` loads into an empty database: 5 stores, 300 products, 2,000 customers, 10,000 orders. */

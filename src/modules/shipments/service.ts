@@ -90,6 +90,8 @@ export async function advanceShipment(tx: Db, shipmentId: number, action: Shipme
   if (!found[0]) throw notFound('The shipment');
   const order = await lockOrder(tx, found[0].orderId, user);
   const [shipment] = await tx.select().from(shipments).where(eq(shipments.shipmentId, shipmentId)).for('update');
+  // A cancel may have dissolved this (CREATED) shipment while we waited for the order lock.
+  if (!shipment) throw notFound('The shipment');
   if (expectedVersion !== undefined && shipment!.version !== expectedVersion) {
     throw conflict(`This shipment changed since you loaded it: it is now ${shipment!.shipmentStatus}. Nothing was done.`, [{ field: 'version', message: `current version is ${shipment!.version}`, shipmentStatus: shipment!.shipmentStatus }]);
   }

@@ -16,6 +16,7 @@ import errorsPlugin from './plugins/errors.ts';
 import { installValidators } from './plugins/validation.ts';
 import { requireAdmin, requireBackOffice } from './plugins/guards.ts';
 import homeRoutes from './modules/home/routes.ts';
+import shopRoutes from './modules/shop/routes.ts';
 import authRoutes from './modules/auth/routes.ts';
 import dashboardRoutes from './modules/dashboard/routes.ts';
 import customersRoutes from './modules/customers/routes.ts';
@@ -23,7 +24,9 @@ import productsRoutes from './modules/products/routes.ts';
 import storesRoutes from './modules/stores/routes.ts';
 import inventoryRoutes from './modules/inventory/routes.ts';
 import importsRoutes from './modules/imports/routes.ts';
+import ordersRoutes from './modules/orders/routes.ts';
 import usersRoutes from './modules/users/routes.ts';
+import shipmentsRoutes from './modules/shipments/routes.ts';
 import auditRoutes from './modules/audit/routes.ts';
 import apiPlugin from './api/index.ts';
 import healthRoutes from './modules/health/routes.ts';
@@ -56,6 +59,7 @@ export async function buildApp(config: Config, opts: BuildOptions = {}): Promise
   await app.register(healthRoutes);
   await app.register(homeRoutes);
   await app.register(authRoutes);
+  await app.register(shopRoutes);
   await app.register(async function backOffice(scope) {
     scope.addHook('preHandler', requireBackOffice);
     await scope.register(dashboardRoutes);
@@ -64,6 +68,8 @@ export async function buildApp(config: Config, opts: BuildOptions = {}): Promise
     await scope.register(storesRoutes);
     await scope.register(inventoryRoutes);
     await scope.register(importsRoutes);
+    await scope.register(shipmentsRoutes);
+    await scope.register(ordersRoutes);
     await scope.register(async function adminOnly(admin) {
       admin.addHook('preHandler', requireAdmin);
       await admin.register(usersRoutes);

@@ -11,6 +11,8 @@ import storesApi from './v1/stores.ts';
 import usersApi from './v1/users.ts';
 import inventoryApi from './v1/inventory.ts';
 import reportsApi from './v1/reports.ts';
+import shipmentsApi from './v1/shipments.ts';
+import ordersApi from './v1/orders.ts';
 
 export default async function apiPlugin(app: FastifyInstance) {
   app.addSchema(ErrorBody);
@@ -39,5 +41,7 @@ export default async function apiPlugin(app: FastifyInstance) {
     await api.register(usersApi, { prefix: '/users' });
     await api.register(inventoryApi, { prefix: '/inventory' });
     await api.register(reportsApi, { prefix: '/reports' });
+    await api.register(shipmentsApi, { prefix: '/shipments' });
+    await api.register(ordersApi, { prefix: '/orders' });
   }, { prefix: '/v1' });
 }

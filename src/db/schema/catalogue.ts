@@ -16,7 +16,8 @@ export const stores = pgTable('stores', {
   createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
   updatedAt: timestamp('updated_at', { withTimezone: true }).notNull().defaultNow(),
 }, (t) => [
-  uniqueIndex('stores_store_name_key').on(t.storeName),
+  // Names are unique whatever their case ("North" and "north" are one store).
+  uniqueIndex('stores_store_name_lower_key').on(sql`lower(${t.storeName})`),
   check('stores_address_check', sql`${t.webAddress} is not null or ${t.physicalAddress} is not null`),
   check('stores_latitude_check', sql`${t.latitude} between -90 and 90`),
   check('stores_longitude_check', sql`${t.longitude} between -180 and 180`),
@@ -36,11 +37,20 @@ export const products = pgTable('products', {
   createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
   updatedAt: timestamp('updated_at', { withTimezone: true }).notNull().defaultNow(),
 }, (t) => [
-  uniqueIndex('products_sku_key').on(t.sku),
+  // SKUs are stored upper-case and unique whatever their case.
+  uniqueIndex('products_sku_upper_key').on(sql`upper(${t.sku})`),
   check('products_unit_price_check', sql`${t.unitPrice} >= 0`),
   check('products_rating_check', sql`${t.rating} between 1 and 5`),
   index('products_brand_idx').on(t.brand),
-  index('products_unit_price_idx').on(t.unitPrice),
+  // The dashboard's incremental rollup refresh finds changed rows by these.
+  index('products_updated_idx').on(t.updatedAt),
+  // Keyset sorts of the product list: (sort expression, id) for each sortable column.
+  index('products_unit_price_idx').on(t.unitPrice, t.productId),
+  index('products_name_sort_idx').on(t.productName, t.productId),
+  index('products_brand_sort_idx').on(sql`coalesce(${t.brand}, '')`, t.productId),
+  index('products_colour_sort_idx').on(sql`coalesce(${t.colour}, '')`, t.productId),
+  index('products_size_sort_idx').on(sql`coalesce(${t.size}, '')`, t.productId),
+  index('products_rating_sort_idx').on(sql`(coalesce(${t.rating}, 0)::int)`, t.productId),
   index('products_name_trgm_idx').using('gin', sql`${t.productName} gin_trgm_ops`),
 ]);
 
@@ -54,6 +64,7 @@ export const customers = pgTable('customers', {
 }, (t) => [
   uniqueIndex('customers_email_lower_key').on(sql`lower(${t.emailAddress})`),
   index('customers_full_name_idx').on(t.fullName, t.customerId),
+  index('customers_created_idx').on(t.createdAt, t.customerId),
   index('customers_name_trgm_idx').using('gin', sql`${t.fullName} gin_trgm_ops`),
   index('customers_email_trgm_idx').using('gin', sql`${t.emailAddress} gin_trgm_ops`),
 ]);

@@ -27,6 +27,7 @@ export const orders = pgTable('orders', {
   index('orders_store_tms_idx').on(t.storeId, t.orderTms, t.orderId),
   index('orders_customer_tms_idx').on(t.customerId, t.orderTms),
   index('orders_status_tms_idx').on(t.orderStatus, t.orderTms),
+  index('orders_updated_idx').on(t.updatedAt),
 ]);
 
 export const shipments = pgTable('shipments', {
@@ -48,6 +49,9 @@ export const shipments = pgTable('shipments', {
   index('shipments_store_created_idx').on(t.storeId, t.createdAt),
   index('shipments_customer_idx').on(t.customerId, t.createdAt),
   index('shipments_status_idx').on(t.shipmentStatus, t.createdAt),
+  // Customers by shipment status (a distinct count per status).
+  index('shipments_status_customer_idx').on(t.shipmentStatus, t.customerId),
+  index('shipments_changed_idx').on(sql`greatest(${t.createdAt}, ${t.shippedAt}, ${t.inTransitAt}, ${t.deliveredAt})`),
 ]);
 
 export const orderItems = pgTable('order_items', {

@@ -25,6 +25,7 @@ export const inventory = pgTable('inventory', {
   check('inventory_reserved_check', sql`${t.reserved} >= 0 and ${t.reserved} <= ${t.onHand}`),
   check('inventory_reorder_point_check', sql`${t.reorderPoint} >= 0`),
   index('inventory_product_idx').on(t.productId, t.storeId),
+  index('inventory_updated_idx').on(t.updatedAt),
 ]);
 
 export const stockMovements = pgTable('stock_movements', {
@@ -51,6 +52,9 @@ export const stockMovements = pgTable('stock_movements', {
   index('stock_movements_store_product_idx').on(t.storeId, t.productId, t.movementId),
   index('stock_movements_product_idx').on(t.productId, t.movementId),
   index('stock_movements_created_idx').on(t.createdAt),
+  // History filtered by actor or by kind across stores.
+  index('stock_movements_actor_idx').on(t.actorId, t.movementId).where(sql`${t.actorId} is not null`),
+  index('stock_movements_kind_idx').on(t.kind, t.movementId),
   index('stock_movements_order_idx').on(t.orderId).where(sql`${t.orderId} is not null`),
   index('stock_movements_shipment_idx').on(t.shipmentId).where(sql`${t.shipmentId} is not null`),
   index('stock_movements_transfer_idx').on(t.transferId).where(sql`${t.transferId} is not null`),

@@ -63,19 +63,20 @@ t.test('a short order names the short line and writes nothing', async (t) => {
 });
 
 t.test('bad orders are refused with messages', async (t) => {
-  const cases: Array<[string, Promise<unknown>, RegExp]> = [
-    ['no lines', place([]), /at least one product/],
-    ['zero quantity', place([{ productId: TEE, quantity: 0 }]), /whole number from 1/],
-    ['fractional', place([{ productId: TEE, quantity: 1.5 }]), /whole number from 1/],
-    ['duplicate line', place([{ productId: TEE, quantity: 1 }, { productId: TEE, quantity: 2 }]), /already on line 1/],
-    ['unknown product', place([{ productId: 999999, quantity: 1 }]), /does not exist/],
-    ['inactive product', place([{ productId: old!.productId, quantity: 1 }]), /no longer sold/],
-    ['unknown customer', place([{ productId: TEE, quantity: 1 }], admin, 999999), /Customer 999999 does not exist/],
-    ['customer for someone else', place([{ productId: TEE, quantity: 1 }], annUser, bob!.customerId), /only place orders for themselves/],
-    ['staff of another store', place([{ productId: TEE, quantity: 1 }], southStaff), /stores you work at/],
+  const cases: Array<[string, () => Promise<unknown>, RegExp]> = [
+    ['no lines', () => place([]), /at least one product/],
+    ['zero quantity', () => place([{ productId: TEE, quantity: 0 }]), /whole number from 1/],
+    ['fractional', () => place([{ productId: TEE, quantity: 1.5 }]), /whole number from 1/],
+    ['duplicate line', () => place([{ productId: TEE, quantity: 1 }, { productId: TEE, quantity: 2 }]), /already on line 1/],
+    ['unknown product', () => place([{ productId: 999999, quantity: 1 }]), /does not exist/],
+    ['inactive product', () => place([{ productId: old!.productId, quantity: 1 }]), /no longer sold/],
+    ['unknown customer', () => place([{ productId: TEE, quantity: 1 }], admin, 999999), /Customer 999999 does not exist/],
+    ['customer for someone else', () => place([{ productId: TEE, quantity: 1 }], annUser, bob!.customerId), /only place orders for themselves/],
+    ['staff of another store', () => place([{ productId: TEE, quantity: 1 }], southStaff), /stores you work at/],
   ];
   for (const [name, p, re] of cases) {
-    const err = await p.then(() => null, (e) => e);
+    // Started one at a time: a promise created early would reject before anyone listens.
+    const err = await p().then(() => null, (e) => e);
     t.ok(err && err.statusCode >= 400 && err.statusCode < 500, `${name}: 4xx (${err?.statusCode})`);
     t.match(err?.message, re, name);
   }

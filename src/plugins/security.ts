@@ -40,7 +40,14 @@ export default fp(async function securityPlugin(app: FastifyInstance) {
       const field = body && typeof body === 'object' ? body._csrf : undefined;
       if (typeof field === 'string') return field;
       const header = req.headers['x-csrf-token'];
-      return typeof header === 'string' ? header : undefined;
+      if (typeof header === 'string') return header;
+      // Multipart bodies (CSV uploads) are read by the route handler, after this check, so a
+      // form posted without JavaScript carries its token in the action's query string.
+      if (req.headers['content-type']?.startsWith('multipart/form-data')) {
+        const query = (req.query as Record<string, unknown> | undefined)?._csrf;
+        if (typeof query === 'string') return query;
+      }
+      return undefined;
     },
   });
 

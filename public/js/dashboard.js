@@ -67,6 +67,8 @@
   /** (Re)draws every chart on the page; charts whose canvas left the page are released. */
   function draw() {
     if (!window.Chart) return;
+    // Short animations: a redraw after a swap should settle at once, and none for reduced motion.
+    window.Chart.defaults.animation.duration = window.matchMedia('(prefers-reduced-motion: reduce)').matches ? 0 : 250;
     for (const [canvas, chart] of drawn) {
       if (!canvas.isConnected) { chart.destroy(); drawn.delete(canvas); }
     }

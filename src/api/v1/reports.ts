@@ -98,7 +98,7 @@ async function openReport(db: Db, timeZone: string, user: CurrentUser | null, q:
   const scope = resolveScope(user, storeId);
   const { version } = await ensureRollups(db, timeZone);
   if (storeId !== null) {
-    const found = await queryRows(db, sql`select 1 from stores where store_id = ${storeId}`);
+    const found = await memo(db, version, `store|${storeId}`, () => queryRows(db, sql`select 1 from stores where store_id = ${storeId}`));
     if (!found.length) throw notFound('The store');
   }
   const all = wholeScope(scope);
@@ -157,7 +157,7 @@ export default async function reportsApi(app: FastifyInstance) {
   app.get('/stock-value', { schema: { ...schema('Stock on hand now and its value (on hand × unit price) per store', StockQuery, StockValueReport), description: 'Stock as it is now (not tied to a period). Admins see every store, staff their own (another store is 403), customers none (403). `?format=csv` answers the rows as CSV.' } },
     async function stockValueReport(req: FastifyRequest<{ Querystring: Static<typeof StockQuery> }>, reply: FastifyReply) {
       const o = await open(req, { storeId: req.query.storeId }, false);
-      const stock = await stockByStore(app.db, o.scope.selection);
+      const stock = await cached(app.db, o, 'stock', () => stockByStore(app.db, o.scope.selection));
       if (csv(req)) return sendCsv(reply, csvName('stock-value', null, o.storeId), stockColumns, rowsOf(stock.items));
       return { storeId: o.storeId, items: stock.items, totals: stock.totals };
     });

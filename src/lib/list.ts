@@ -3,7 +3,8 @@
 // `format`). A cursor is the sort value and id of the last row, opaque to clients.
 import Type, { type Static } from 'typebox';
 import { and, sql, type SQL } from 'drizzle-orm';
-import { badRequest } from './errors.ts';
+import { badRequest, pgErrorCode } from './errors.ts';
+import { queryRows, type Db } from '../db/client.ts';
 
 export const ListParams = {
   limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 200 })),
@@ -82,6 +83,21 @@ export function toPage<Row>(ks: Keyset<Row>, plan: KeysetPlan, rows: Row[], hadC
   const hasNext = plan.reverse ? true : more;
   const hasPrev = plan.reverse ? more : hadCursor;
   return { items, nextCursor: hasNext ? at(items.at(-1), 'n') : null, prevCursor: hasPrev ? at(items[0], 'p') : null };
+}
+
+const CAST_ERRORS = new Set(['22P02', '22007', '22008', '22003']);
+
+/** Runs a keyset list query. A forged cursor whose value does not cast to the sort column's
+ * type is the client's mistake (400), not "out of range" (422). */
+export async function listRows<T>(db: Db, query: SQL, cursor?: string): Promise<T[]> {
+  try {
+    return await queryRows<T>(db, query);
+  } catch (err) {
+    if (cursor && CAST_ERRORS.has(pgErrorCode(err) ?? '')) {
+      throw badRequest('The cursor is not valid: start again from the first page.', [{ field: 'cursor', message: 'is not a cursor from this list' }]);
+    }
+    throw err;
+  }
 }
 
 /** AND of the conditions that are set. */

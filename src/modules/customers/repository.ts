@@ -2,25 +2,10 @@
 // shipments, and the shipment-status summary. Customers are not store-scoped, but their orders
 // and shipments are: `scope` limits every order/shipment figure to the viewer's stores in SQL.
 import { sql, type SQL } from 'drizzle-orm';
-import { queryRows as runQuery, intArray, type Db } from '../../db/client.ts';
+import { queryRows, intArray, type Db } from '../../db/client.ts';
 import { shipmentStatuses } from '../../db/schema/index.ts';
-import { planKeyset, toPage, allOf, likePattern, type Keyset, type Page, type SortColumn } from '../../lib/list.ts';
+import { planKeyset, toPage, allOf, likePattern, listRows, type Keyset, type Page, type SortColumn } from '../../lib/list.ts';
 import type { CurrentUser } from '../../lib/access.ts';
-import { badRequest, pgErrorCode } from '../../lib/errors.ts';
-
-/** Runs a list query; a forged cursor whose value does not cast to the sort column's type is the
- * client's mistake (400), not "out of range" (422). */
-async function queryRows<T>(db: Db, query: SQL, cursor?: string): Promise<T[]> {
-  try {
-    return await runQuery<T>(db, query);
-  } catch (err) {
-    const code = pgErrorCode(err);
-    if (cursor && (code === '22P02' || code === '22007' || code === '22008' || code === '22003')) {
-      throw badRequest('The cursor is not valid: start again from the first page.', [{ field: 'cursor', message: 'is not a cursor from this list' }]);
-    }
-    throw err;
-  }
-}
 
 /** Stores whose orders and shipments a viewer sees: admins all, staff theirs. A customer only
  * ever reaches their own record, and sees all of its orders. */
@@ -95,7 +80,7 @@ export async function listCustomers(db: Db, params: CustomerListParams, scope: O
         from orders o where ${inScope(sql`o.store_id`, scope)} group by o.customer_id) s on s.customer_id = c.customer_id ${filter}`;
   }
   const sortExpr = customerKeyset.sorts[plan.sort]!.expr;
-  const rows = await queryRows<Keyed<CustomerRow>>(db, sql`
+  const rows = await listRows<Keyed<CustomerRow>>(db, sql`
     select c.customer_id as "customerId", c.email_address as "emailAddress", c.full_name as "fullName",
       c.created_at as "createdAt", c.version, coalesce(s.order_count, 0)::int as "orderCount",
       s.last_order_at as "lastOrderAt", (${sortExpr})::text as "sortKey"
@@ -156,7 +141,7 @@ export async function customerOrders(db: Db, customerId: number, scope: OrderSco
   const plan = planKeyset(ordersKeyset, params);
   const where = allOf(sql`o.customer_id = ${customerId}`, inScope(sql`o.store_id`, scope),
     params.status ? sql`o.order_status = ${params.status}` : undefined, plan.where);
-  const rows = await queryRows<Keyed<CustomerOrderRow>>(db, sql`
+  const rows = await listRows<Keyed<CustomerOrderRow>>(db, sql`
     select o.order_id as "orderId", o.order_tms as "orderTimestamp", o.order_status as "orderStatus",
       o.store_id as "storeId", st.store_name as "storeName", t.total::text as total,
       (${ordersKeyset.sorts[plan.sort]!.expr})::text as "sortKey"
@@ -187,7 +172,7 @@ export async function customerShipments(db: Db, customerId: number, scope: Order
   const plan = planKeyset(shipmentsKeyset, params);
   const where = allOf(sql`sh.customer_id = ${customerId}`, inScope(sql`sh.store_id`, scope),
     params.status ? sql`sh.shipment_status = ${params.status}` : undefined, plan.where);
-  const rows = await queryRows<Keyed<CustomerShipmentRow>>(db, sql`
+  const rows = await listRows<Keyed<CustomerShipmentRow>>(db, sql`
     select sh.shipment_id as "shipmentId", sh.order_id as "orderId", sh.store_id as "storeId", st.store_name as "storeName",
       sh.delivery_address as "deliveryAddress", sh.shipment_status as "shipmentStatus", sh.created_at as "createdAt",
       (${shipmentsKeyset.sorts[plan.sort]!.expr})::text as "sortKey"

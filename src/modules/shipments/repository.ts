@@ -4,8 +4,7 @@ import { sql, type SQL } from 'drizzle-orm';
 import { queryRows, intArray, type Db } from '../../db/client.ts';
 import { shipmentStatuses, type ShipmentStatus } from '../../db/schema/index.ts';
 import type { CurrentUser } from '../../lib/access.ts';
-import { planKeyset, toPage, allOf, type Keyset, type Page } from '../../lib/list.ts';
-import { badRequest, pgErrorCode } from '../../lib/errors.ts';
+import { planKeyset, toPage, allOf, listRows, type Keyset, type Page } from '../../lib/list.ts';
 
 export interface ShipmentListRow {
   shipmentId: number; orderId: number; storeId: number; storeName: string; customerId: number; customerName: string;
@@ -77,9 +76,7 @@ function filterSql(f: ShipmentFilters, timeZone: string): Array<SQL | undefined>
 export async function listShipments(db: Db, user: CurrentUser, filters: ShipmentFilters, params: { sort?: string; order?: 'asc' | 'desc'; cursor?: string; limit?: number }, timeZone: string): Promise<Page<ShipmentListRow> & { sort: string; order: 'asc' | 'desc' }> {
   const plan = planKeyset(keyset, params);
   const where = allOf(viewerScope(user), ...filterSql(filters, timeZone), plan.where) ?? sql`true`;
-  let rows: ShipmentListRow[];
-  try {
-    rows = await queryRows<ShipmentListRow>(db, sql`
+  const rows = await listRows<ShipmentListRow>(db, sql`
       select s.shipment_id as "shipmentId", s.order_id as "orderId", s.store_id as "storeId", st.store_name as "storeName",
         s.customer_id as "customerId", c.full_name as "customerName", s.delivery_address as "deliveryAddress",
         s.shipment_status as "shipmentStatus", s.created_at as "createdAt", s.shipped_at as "shippedAt",
@@ -89,12 +86,7 @@ export async function listShipments(db: Db, user: CurrentUser, filters: Shipment
         (${keyset.sorts[plan.sort]!.expr})::text as "sortKey"
       from shipments s join stores st on st.store_id = s.store_id join customers c on c.customer_id = s.customer_id
       where ${where}
-      order by ${sql.join(plan.orderBy, sql`, `)} limit ${plan.limit}`);
-  } catch (err) {
-    const code = pgErrorCode(err);
-    if (params.cursor && (code === '22P02' || code === '22007' || code === '22008' || code === '22003')) throw badRequest('The cursor is not valid: start again from the first page.', [{ field: 'cursor', message: 'is not a cursor from this list' }]);
-    throw err;
-  }
+      order by ${sql.join(plan.orderBy, sql`, `)} limit ${plan.limit}`, params.cursor);
   return { ...toPage(keyset, plan, rows, !!params.cursor), sort: plan.sort, order: plan.order };
 }
 

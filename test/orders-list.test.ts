@@ -8,6 +8,7 @@ import { stores, products, customers } from '../src/db/schema/index.ts';
 import { applyStockChanges } from '../src/modules/inventory/stock.ts';
 import { placeOrder } from '../src/modules/orders/place.ts';
 import { applyOrderAction } from '../src/modules/orders/lifecycle.ts';
+import { statusCounts } from '../src/modules/orders/repository.ts';
 import type { CurrentUser } from '../src/lib/access.ts';
 
 const { app } = await buildTestApp(t, { timeZone: 'Europe/London' });
@@ -67,6 +68,18 @@ t.test('admins see every order, newest first, with status counts', async (t) => 
   t.equal(chip(res.body, 'CANCELLED'), 2);
   t.equal(chip(res.body, 'REFUNDED'), 0, 'every status listed, zeros included');
   t.match(res.body, `<td class="num">${(19.99 * 4).toFixed(2)}</td>`, 'total column');
+});
+
+t.test('status counts stop at the cap: the chips show "N+" past it', async (t) => {
+  const counts = await statusCounts(db, { stores: 'all', customerId: null }, {}, 'Europe/London', 5);
+  t.equal(counts.cap, 5);
+  t.equal(counts.statuses.find((s) => s.status === 'OPEN')!.count, 6, 'seven OPEN orders counted to cap + 1');
+  t.equal(counts.statuses.find((s) => s.status === 'PAID')!.count, 3, 'under the cap: exact');
+  t.equal(counts.total, 6);
+  const exact = await statusCounts(db, { stores: 'all', customerId: null }, {}, 'Europe/London');
+  t.equal(exact.total, 12, 'the default cap leaves small counts exact');
+  const scoped = await statusCounts(db, { stores: [S], customerId: null }, { from: '2026-01-01' }, 'Europe/London', 5);
+  t.equal(scoped.statuses.find((s) => s.status === 'PAID')!.count, 1, 'scope and filters apply inside the capped count');
 });
 
 t.test('filters: status, store, customer id/name/email, order number, dates', async (t) => {

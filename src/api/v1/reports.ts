@@ -15,7 +15,7 @@ import { ensureRollups } from '../../modules/reports/refresh.ts';
 import {
   MAX_YEAR, MIN_YEAR, currentYear, defaultYear, makePeriod, resolveScope, selectionKey, wholeScope, type Period, type ReportScope,
 } from '../../modules/reports/params.ts';
-import { memo } from '../../modules/reports/cache.ts';
+import { memo } from '../../lib/memo.ts';
 import {
   salesSeries, periodTotals, productSales, productSorts, shipmentStatus, orderStatusRows, stockByStore, orderYears,
 } from '../../modules/reports/queries.ts';

@@ -41,7 +41,10 @@ export const products = pgTable('products', {
   uniqueIndex('products_sku_upper_key').on(sql`upper(${t.sku})`),
   check('products_unit_price_check', sql`${t.unitPrice} >= 0`),
   check('products_rating_check', sql`${t.rating} between 1 and 5`),
-  index('products_brand_idx').on(t.brand),
+  // A brand filter with the list's two common sorts (name, price) is an index range walk: with
+  // only (brand) or only (sort, id) PostgreSQL reads ~20x the page to find one brand's rows.
+  index('products_brand_name_idx').on(t.brand, t.productName, t.productId),
+  index('products_brand_price_idx').on(t.brand, t.unitPrice, t.productId),
   // The dashboard's incremental rollup refresh finds changed rows by these.
   index('products_updated_idx').on(t.updatedAt),
   // Keyset sorts of the product list: (sort expression, id) for each sortable column.

@@ -27,6 +27,8 @@ export const orders = pgTable('orders', {
   index('orders_store_tms_idx').on(t.storeId, t.orderTms, t.orderId),
   index('orders_customer_tms_idx').on(t.customerId, t.orderTms),
   index('orders_status_tms_idx').on(t.orderStatus, t.orderTms),
+  // Staff lists are store-scoped: their status chips and status filter walk this.
+  index('orders_store_status_tms_idx').on(t.storeId, t.orderStatus, t.orderTms, t.orderId),
   index('orders_updated_idx').on(t.updatedAt),
 ]);
 

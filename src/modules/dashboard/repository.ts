@@ -4,7 +4,7 @@ import { sql } from 'drizzle-orm';
 import type { Db } from '../../db/client.ts';
 import { queryRows, intArray } from '../../db/client.ts';
 import { previousPeriod, selectionKey, wholeScope, type Period, type ReportScope, type StoreSelection } from '../reports/params.ts';
-import { memo } from '../reports/cache.ts';
+import { memo } from '../../lib/memo.ts';
 import {
   salesSeries, periodTotals, customerCounts, productSales, shipmentStatus, orderStatusRows, stockByStore,
   lowStockList, activeProducts, orderYears,

@@ -10,7 +10,7 @@ import { MAX_YEAR, MIN_YEAR, MONTHS, currentYear, defaultYear, makePeriod, optio
 import { parseChart, sendChartCsv } from '../reports/tables.ts';
 import { loadDashboard, storeOptions, yearsInScope } from './repository.ts';
 import { buildCards, buildCharts, lowStockTable, scriptJson } from './view.ts';
-import { memo } from '../reports/cache.ts';
+import { memo } from '../../lib/memo.ts';
 
 type DashboardQuery = { year?: string; month?: string; storeId?: string; format?: string; chart?: string };
 

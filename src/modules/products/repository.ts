@@ -164,16 +164,7 @@ export function stockByStore(db: Db, id: number, scope: StockScope): Promise<Sto
     order by s.store_name, i.store_id`);
 }
 
-export interface FilterChoices { brands: string[]; colours: string[]; sizes: string[] }
-
-/** Distinct brands, colours and sizes for the filter selects, in one round trip. */
-export async function filterChoices(db: Db): Promise<FilterChoices> {
-  const [row] = await queryRows<FilterChoices>(db, sql`select
-      array(select distinct brand from products where brand is not null order by 1) as brands,
-      array(select distinct colour from products where colour is not null order by 1) as colours,
-      array(select distinct size from products where size is not null order by 1) as sizes`);
-  return row ?? { brands: [], colours: [], sizes: [] };
-}
+export { filterChoices, type FilterChoices } from './facets.ts';
 
 export interface BrandCount { brand: string; productCount: number }
 

@@ -3,6 +3,7 @@
 // every order query here is filtered by the signed-in customer's id in SQL.
 import { sql } from 'drizzle-orm';
 import { queryRows, intArray, type Db } from '../../db/client.ts';
+import { filterChoices } from '../products/facets.ts';
 import { planKeyset, toPage, allOf, likePattern, type Keyset, type Page } from '../../lib/list.ts';
 
 export interface CatalogueRow { productId: number; sku: string; productName: string; brand: string | null; colour: string | null; size: string | null; rating: number | null; unitPrice: string; available: number; sortKey: string }
@@ -47,14 +48,9 @@ export async function catalogue(db: Db, storeId: number, f: CatalogueFilters, pa
   return { ...toPage(keyset, plan, rows, !!params.cursor), sort: plan.sort, order: plan.order };
 }
 
-/** Distinct values for the filter selects (the brand/colour/size indexes keep this cheap). */
-export async function facets(db: Db) {
-  const [row] = await queryRows<{ brands: string[] | null; colours: string[] | null; sizes: string[] | null }>(db, sql`select
-    (select array_agg(b order by b) from (select distinct brand as b from products where active and brand is not null) x) as brands,
-    (select array_agg(c order by c) from (select distinct colour as c from products where active and colour is not null) x) as colours,
-    (select array_agg(s order by s) from (select distinct size as s from products where active and size is not null) x) as sizes`);
-  return { brands: row?.brands ?? [], colours: row?.colours ?? [], sizes: row?.sizes ?? [] };
-}
+/** Distinct values of the active products for the filter selects (remembered per catalogue
+ * version: see products/facets.ts). */
+export const facets = (db: Db) => filterChoices(db, true);
 
 export interface CartLine { productId: number; sku: string; productName: string; unitPrice: string; active: boolean; available: number; quantity: number; lineTotal: string }
 

@@ -1,8 +1,9 @@
-// Figures read from the rollups change only when a refresh runs, and every refresh gets a new
-// version (refresh.ts). So within one process they can be remembered under (version, question):
-// every request still asks the database for the current version first, so a change made through
-// any process or machine is seen at once. Per database handle; least recently used entries go.
-import type { Db } from '../../db/client.ts';
+// Answers remembered per process under (version, question), where the version is something cheap
+// the caller reads from the database on every request (the rollup refresh version, the newest
+// product change): a change made through any process or machine gives a new version, so it is
+// seen at once, and nothing stale is served across processes. Per database handle; least
+// recently used entries go.
+import type { Db } from '../db/client.ts';
 
 const MAX_ENTRIES = 500;
 const caches = new WeakMap<Db, Map<string, Promise<unknown>>>();

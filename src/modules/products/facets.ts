@@ -1,0 +1,33 @@
+// The brand, colour and size choices of the catalogue filters (back office and shop). Computing
+// them means reading every product (160 ms at 100,000 products), on every list view; so they are
+// remembered per process under the catalogue's version: the newest product change and the
+// highest product id, read through two index probes on each request. Any create, edit, import or
+// (de)activation from any process moves the version and the next view recomputes. A deleted
+// product (only ever an unreferenced one) can leave its value listed until the next change; the
+// filter then simply finds nothing. updated_at is a transaction's start time, so an edit that
+// commits after a later-started one could hide behind the newer version: the minute is part of
+// the key too, which bounds that to a minute.
+import { sql } from 'drizzle-orm';
+import { queryRows, type Db } from '../../db/client.ts';
+import { memo } from '../../lib/memo.ts';
+
+export interface FilterChoices { brands: string[]; colours: string[]; sizes: string[] }
+
+async function catalogueVersion(db: Db): Promise<string> {
+  const [row] = await queryRows<{ v: string | null }>(db, sql`select
+    (select max(updated_at) from products)::text || '/' || (select max(product_id) from products)::text as v`);
+  return `${row?.v ?? 'empty'}@${Math.floor(Date.now() / 60_000)}`;
+}
+
+/** Distinct brands, colours and sizes, all products or active ones only, sorted. */
+export async function filterChoices(db: Db, activeOnly = false): Promise<FilterChoices> {
+  const version = await catalogueVersion(db);
+  return memo(db, version, `facets:${activeOnly}`, async () => {
+    const where = activeOnly ? sql`active and` : sql``;
+    const [row] = await queryRows<{ brands: string[] | null; colours: string[] | null; sizes: string[] | null }>(db, sql`select
+      array(select distinct brand from products where ${where} brand is not null order by 1) as brands,
+      array(select distinct colour from products where ${where} colour is not null order by 1) as colours,
+      array(select distinct size from products where ${where} size is not null order by 1) as sizes`);
+    return { brands: row?.brands ?? [], colours: row?.colours ?? [], sizes: row?.sizes ?? [] };
+  });
+}

@@ -18,6 +18,7 @@ export async function bootstrap(database: Database, config: Config, log: (msg: s
   const lock = database.pool ? await database.pool.connect() : undefined;
   try {
     // Several processes or machines may start at once against one server: one of them seeds.
+    await lock?.query('set lock_timeout = 0'); // another process may be seeding: wait for it
     await lock?.query('select pg_advisory_lock($1)', [BOOTSTRAP_LOCK]);
     const [{ n }] = await queryRows<{ n: number }>(database.db, sql`select count(*)::int as n from users`) as [{ n: number }];
     if (n > 0) return { seeded: false, accounts: [] };
@@ -43,6 +44,11 @@ export async function bootstrap(database: Database, config: Config, log: (msg: s
       const customer = { role: 'customer', email: 'customer@example.com', password: generatePassword() };
       await createUser(db, { email: customer.email, password: customer.password, fullName: 'Casey Customer', role: 'customer' }, systemActor, config.argon2);
       accounts.push(customer);
+      // The dashboard's rollups are built now, so the first view of it is not the one that waits.
+      const rollupsStarted = Date.now();
+      const { ensureRollups } = await import('./modules/reports/refresh.ts');
+      await ensureRollups(db, config.timeZone);
+      log(`Built the dashboard rollups in ${Date.now() - rollupsStarted} ms.`);
     }
     const width = 64;
     log('='.repeat(width));
@@ -53,6 +59,7 @@ export async function bootstrap(database: Database, config: Config, log: (msg: s
   } finally {
     if (lock) {
       await lock.query('select pg_advisory_unlock($1)', [BOOTSTRAP_LOCK]).catch(() => {});
+      await lock.query('reset lock_timeout').catch(() => {});
       lock.release();
     }
   }

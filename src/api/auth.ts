@@ -3,11 +3,11 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
 import Type from 'typebox';
-import { and, eq, gt, isNull, sql } from 'drizzle-orm';
+import { eq, sql } from 'drizzle-orm';
 import { apiTokens } from '../db/schema/index.ts';
 import { hashToken } from '../lib/tokens.ts';
 import { unauthorized } from '../lib/errors.ts';
-import { loadCurrentUser } from '../modules/auth/repository.ts';
+import { loadUserByToken } from '../modules/auth/repository.ts';
 import { authenticate, BAD_CREDENTIALS, issueApiToken } from '../modules/auth/service.ts';
 import { ApiUser, errorResponses } from './schemas.ts';
 
@@ -30,9 +30,7 @@ export const bearerAuth = fp(async function bearerAuth(app: FastifyInstance) {
     const token = bearer(req);
     if (!token) throw unauthorized('Send a bearer token: Authorization: Bearer <token> (POST /api/v1/auth/login issues one).');
     const tokenHash = hashToken(token);
-    const rows = await app.db.select({ userId: apiTokens.userId }).from(apiTokens)
-      .where(and(eq(apiTokens.tokenHash, tokenHash), isNull(apiTokens.revokedAt), gt(apiTokens.expiresAt, sql`now()`)));
-    const found = rows[0] && await loadCurrentUser(app.db, rows[0].userId);
+    const found = await loadUserByToken(app.db, tokenHash);
     if (!found) throw unauthorized('The bearer token is not valid or has expired.');
     req.user = found.user;
     req.apiTokenHash = tokenHash;

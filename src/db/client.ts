@@ -34,6 +34,12 @@ export interface CreateDbOptions {
 // return counts (bigint from count(*)) as numbers; no count here comes near 2^53.
 pg.types.setTypeParser(20, (v) => Number(v));
 
+/** How long any statement of the app waits for a row lock before giving up (55P03, answered as
+ * 409 "busy, try again"): set once per connection, so the hot paths (order placement, stock
+ * moves) need no extra SET round trip per transaction. Waits that are meant to be long (the
+ * migration, bootstrap and rollup-refresh advisory locks) switch it off for themselves. */
+export const LOCK_TIMEOUT_MS = 5000;
+
 export async function createDb(opts: CreateDbOptions): Promise<Database> {
   if (opts.databaseUrl) {
     const pool = new pg.Pool({
@@ -42,6 +48,7 @@ export async function createDb(opts: CreateDbOptions): Promise<Database> {
       connectionTimeoutMillis: 5000,
       idleTimeoutMillis: 30000,
       application_name: 'order-inventory',
+      options: `-c lock_timeout=${LOCK_TIMEOUT_MS}`,
     });
     // An idle client losing its connection (database restart) must not crash the process.
     pool.on('error', (err) => opts.onPoolError?.(err));

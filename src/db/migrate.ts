@@ -19,10 +19,13 @@ export async function runMigrations(database: Database): Promise<void> {
   }
   const client = await database.pool!.connect();
   try {
+    // Another process may be migrating (index builds take a while): wait for it, however long.
+    await client.query('set lock_timeout = 0');
     await client.query('select pg_advisory_lock($1)', [MIGRATION_LOCK]);
     await migratePg(drizzlePg(client), { migrationsFolder });
   } finally {
     await client.query('select pg_advisory_unlock($1)', [MIGRATION_LOCK]).catch(() => {});
+    await client.query('reset lock_timeout').catch(() => {});
     client.release();
   }
 }

@@ -29,10 +29,12 @@ export default async function inventoryApi(app: FastifyInstance) {
     if (!isBackOffice(req.user)) throw forbidden('The inventory API is for store staff and administrators.');
   });
 
-  /** Runs a write once per Idempotency-Key and answers with the stored first answer on a replay. */
+  /** Runs a write once per Idempotency-Key and answers with the stored first answer on a replay.
+   * Every stock use case is atomic by itself (inventory/service.ts), so without a key no
+   * transaction is wrapped around it. */
   async function once(req: FastifyRequest, reply: FastifyReply, statusCode: number, work: (tx: Db) => Promise<object>) {
     const key = checkIdempotencyKey(req.headers['idempotency-key']);
-    const answer = await idempotent(app.db, { userId: req.user!.id, key, route: `${req.method} ${req.routeOptions.url}`, request: req.body },
+    const answer = await idempotent(app.db, { userId: req.user!.id, key, route: `${req.method} ${req.routeOptions.url}`, request: req.body, selfContained: true },
       async (tx) => ({ statusCode, body: await work(tx) }));
     if (answer.replayed) reply.header('idempotent-replayed', 'true');
     return reply.code(answer.statusCode).send(answer.body);

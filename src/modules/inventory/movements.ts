@@ -4,7 +4,7 @@ import { and, desc, eq, sql, type SQL } from 'drizzle-orm';
 import { inventory, products, stockMovements, stores, users, type MovementKind } from '../../db/schema/index.ts';
 import { queryRows, type Db } from '../../db/client.ts';
 import { allOf, planKeyset, toPage, type Keyset, type Page } from '../../lib/list.ts';
-import { dayStart, inScope, type Scope } from './repository.ts';
+import { dayStart, inScope, rowColumns, type Scope, type StockRow } from './repository.ts';
 
 const m = stockMovements;
 
@@ -63,6 +63,19 @@ const columns = {
   actorId: m.actorId,
   actor: users.email,
 };
+
+/** A movement just posted, with the stock row it moved, in one round trip (the answer of every
+ * single-row stock use case). */
+export async function movementWithStock(db: Db, movementId: number): Promise<{ movement: MovementRow; row: StockRow }> {
+  const [found] = await db.select({ ...columns, row: rowColumns }).from(m)
+    .innerJoin(stores, eq(stores.storeId, m.storeId))
+    .innerJoin(products, eq(products.productId, m.productId))
+    .innerJoin(inventory, and(eq(inventory.storeId, m.storeId), eq(inventory.productId, m.productId)))
+    .leftJoin(users, eq(users.userId, m.actorId))
+    .where(eq(m.movementId, movementId));
+  const { row, ...movement } = found!;
+  return { movement, row };
+}
 
 /** Newest first by default. Movement ids grow with time, and (store, product, movement_id) is
  * indexed, so the default order is also the cheap one for one product's history. */

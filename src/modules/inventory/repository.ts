@@ -82,7 +82,7 @@ const inventoryColumns = {
   lastMovementKey: sql<string>`${lastMovementKey}::text`,
 };
 
-const rowColumns = {
+export const rowColumns = {
   ...inventoryColumns,
   storeName: stores.storeName,
   sku: products.sku,
@@ -149,7 +149,7 @@ export async function storeOptions(db: Db, scope: Scope): Promise<StoreOption[]>
     .where(inScope(scope, stores.storeId)).orderBy(asc(stores.storeName));
 }
 
-/** Distinct brands by a loose index scan over products_brand_idx: one probe per brand rather
+/** Distinct brands by a loose index scan over products_brand_name_idx: one probe per brand rather
  * than reading every product. */
 export async function brandOptions(db: Db): Promise<string[]> {
   const rows = await queryRows<{ brand: string }>(db, sql`

@@ -4,14 +4,14 @@
 // so every rule lives here: bad input is 422 with the field, another store is 403 (before
 // anything is written), too little stock is 409.
 import { randomUUID } from 'node:crypto';
-import { and, eq, inArray, sql } from 'drizzle-orm';
-import { inventory, products, stores } from '../../db/schema/index.ts';
-import type { Db } from '../../db/client.ts';
+import { and, eq, sql } from 'drizzle-orm';
+import { inventory } from '../../db/schema/index.ts';
+import { intArray, queryRows, type Db } from '../../db/client.ts';
 import { recordAudit, type Actor } from '../../lib/audit.ts';
-import { conflict, forbidden, unprocessable, type FieldError } from '../../lib/errors.ts';
-import { applyStockChanges, LOCK_TIMEOUT_MS, type StockChange } from './stock.ts';
+import { conflict, forbidden, HttpError, unprocessable, type FieldError } from '../../lib/errors.ts';
+import { applyMove, applyStockChanges, StockShortError, type InventoryRow, type MoveAudit, type StockChange } from './stock.ts';
 import { findStockRow, type Scope, type StockRow } from './repository.ts';
-import { latestMovement, transferMovements, type MovementRow } from './movements.ts';
+import { movementWithStock, transferMovements, type MovementRow } from './movements.ts';
 import { ADJUSTMENT_REASONS, MAX_COUNT, MAX_ID, MAX_MOVE, MAX_TRANSFER_LINES, type AdjustmentReason } from './schema.ts';
 
 export interface ReceiveInput { storeId: number; productId: number; quantity: number; reference?: string | null }
@@ -47,10 +47,13 @@ interface Names { store: Map<number, string>; product: Map<number, string> }
 async function loadNames(tx: Db, storeRefs: Array<[string, number]>, productRefs: Array<[string, number]>): Promise<Names> {
   const storeIds = [...new Set(storeRefs.map(([, id]) => id))];
   const productIds = [...new Set(productRefs.map(([, id]) => id))];
-  // One after the other: a transaction is one connection.
-  const s = await tx.select({ id: stores.storeId, name: stores.storeName }).from(stores).where(inArray(stores.storeId, storeIds));
-  const p = await tx.select({ id: products.productId, name: products.productName }).from(products).where(inArray(products.productId, productIds));
-  const names: Names = { store: new Map(s.map((r) => [r.id, r.name])), product: new Map(p.map((r) => [r.id, r.name])) };
+  // Both lists in one round trip: this runs at the start of every stock transaction.
+  const rows = await queryRows<{ kind: 's' | 'p'; id: number; name: string }>(tx, sql`
+    select 's' as kind, store_id as id, store_name as name from stores where store_id = any(${intArray(storeIds)})
+    union all
+    select 'p', product_id, product_name from products where product_id = any(${intArray(productIds)})`);
+  const names: Names = { store: new Map(), product: new Map() };
+  for (const r of rows) (r.kind === 's' ? names.store : names.product).set(Number(r.id), r.name);
   const errors: FieldError[] = [
     ...storeRefs.filter(([, id]) => !names.store.has(id)).map(([field, id]) => ({ field, message: `There is no store #${id}.` })),
     ...productRefs.filter(([, id]) => !names.product.has(id)).map(([field, id]) => ({ field, message: `There is no product #${id}.` })),
@@ -61,33 +64,45 @@ async function loadNames(tx: Db, storeRefs: Array<[string, number]>, productRefs
 
 /** Locks one inventory row (creating an empty one first when asked) and returns its stock. */
 async function lockRow(tx: Db, storeId: number, productId: number, create: boolean) {
-  await tx.execute(sql.raw(`set local lock_timeout = '${LOCK_TIMEOUT_MS}ms'`));
   if (create) await tx.insert(inventory).values({ storeId, productId }).onConflictDoNothing();
   const rows = await tx.select({ onHand: inventory.onHand, reserved: inventory.reserved, reorderPoint: inventory.reorderPoint }).from(inventory)
     .where(and(eq(inventory.storeId, storeId), eq(inventory.productId, productId))).for('update');
   return rows[0] ?? null;
 }
 
-async function afterMove(tx: Db, storeId: number, productId: number): Promise<MovementResult> {
-  const row = await findStockRow(tx, 'all', storeId, productId);
-  return { row: row!, movement: await latestMovement(tx, storeId, productId) };
+/** The answer of a single-row movement: the row as it now is and the movement just posted. */
+function afterMove(tx: Db, moved: InventoryRow | undefined): Promise<MovementResult> {
+  return movementWithStock(tx, moved!.movementId!);
 }
 
 const entityId = (c: { storeId: number; productId: number }) => `${c.storeId}:${c.productId}`;
+
+/** Runs a one-row movement (applyMove: one statement, no transaction); when it is refused or a
+ * store or product id does not exist, explains why: 422 naming the field, else `short`. */
+async function moveOrExplain(db: Db, change: StockChange, actor: Actor, audit: MoveAudit,
+  short: (s: StockShortError, names: Names) => Error): Promise<MovementResult> {
+  let row: InventoryRow;
+  try {
+    row = await applyMove(db, change, actor, audit);
+  } catch (err) {
+    // A missing store or product shows up as a refused change (409): name it (422) instead.
+    if (!(err instanceof HttpError) || err.statusCode !== 409) throw err;
+    const names = await loadNames(db, [['storeId', change.storeId]], [['productId', change.productId]]);
+    throw err instanceof StockShortError ? short(err, names) : err;
+  }
+  return afterMove(db, row);
+}
 
 export async function receiveStock(db: Db, input: ReceiveInput, actor: Actor, scope: Scope = 'all'): Promise<MovementResult> {
   assertStore(scope, input.storeId);
   checkInt(input.quantity, 'quantity', 1, MAX_MOVE, moveMessage);
   const reference = checkText(input.reference, 'reference', 100);
-  return db.transaction(async (tx) => {
-    await loadNames(tx, [['storeId', input.storeId]], [['productId', input.productId]]);
-    const [row] = await applyStockChanges(tx, [{ storeId: input.storeId, productId: input.productId, onHand: input.quantity, kind: 'receipt', reason: 'Goods received', reference }], actor);
-    await recordAudit(tx, actor, {
-      action: 'receive', entity: 'inventory', entityId: entityId(input),
-      before: { onHand: row!.onHand - input.quantity }, after: { onHand: row!.onHand, quantity: input.quantity, reference },
-    });
-    return afterMove(tx, input.storeId, input.productId);
-  });
+  const q = input.quantity;
+  return moveOrExplain(db, { storeId: input.storeId, productId: input.productId, onHand: q, kind: 'receipt', reason: 'Goods received', reference }, actor, {
+    action: 'receive', entity: 'inventory', entityId: entityId(input),
+    before: (u) => sql`jsonb_build_object('onHand', ${u}.on_hand - ${q}::int)`,
+    after: (u) => sql`jsonb_build_object('onHand', ${u}.on_hand, 'quantity', ${q}::int, 'reference', ${reference}::text)`,
+  }, (err) => err);
 }
 
 export async function adjustStock(db: Db, input: AdjustInput, actor: Actor, scope: Scope = 'all'): Promise<MovementResult> {
@@ -101,27 +116,18 @@ export async function adjustStock(db: Db, input: AdjustInput, actor: Actor, scop
   if (rule.direction === 'in' && q < 0) throw fieldError('quantity', `"${input.reason}" adds stock: enter a positive quantity.`);
   const note = checkText(input.note, 'note', 500);
   if (input.reason === 'other' && !note) throw fieldError('note', 'Explain an "other" adjustment in the note.');
-  return db.transaction(async (tx) => {
-    const names = await loadNames(tx, [['storeId', input.storeId]], [['productId', input.productId]]);
-    if (q < 0) {
-      // Lock before checking, so the floor is checked against what the update will see.
-      const current = await lockRow(tx, input.storeId, input.productId, false);
-      const what = `${names.product.get(input.productId)} at ${names.store.get(input.storeId)}`;
-      const onHand = current?.onHand ?? 0;
-      const reserved = current?.reserved ?? 0;
-      if (onHand + q < reserved) {
-        const message = reserved > 0
-          ? `Cannot remove ${-q}: ${what} has ${onHand} on hand and ${reserved} of them are reserved for open orders, so at most ${Math.max(0, onHand - reserved)} can be removed.`
-          : `Cannot remove ${-q}: ${what} has only ${onHand} on hand.`;
-        throw conflict(message, [{ field: 'quantity', message }]);
-      }
-    }
-    const [row] = await applyStockChanges(tx, [{ storeId: input.storeId, productId: input.productId, onHand: q, kind: 'adjustment', reason: input.reason, reference: note }], actor);
-    await recordAudit(tx, actor, {
-      action: 'adjust', entity: 'inventory', entityId: entityId(input),
-      before: { onHand: row!.onHand - q }, after: { onHand: row!.onHand, quantity: q, reason: input.reason, note },
-    });
-    return afterMove(tx, input.storeId, input.productId);
+  // The conditional update is the check: it refuses to go below what is reserved.
+  return moveOrExplain(db, { storeId: input.storeId, productId: input.productId, onHand: q, kind: 'adjustment', reason: input.reason, reference: note }, actor, {
+    action: 'adjust', entity: 'inventory', entityId: entityId(input),
+    before: (u) => sql`jsonb_build_object('onHand', ${u}.on_hand - ${q}::int)`,
+    after: (u) => sql`jsonb_build_object('onHand', ${u}.on_hand, 'quantity', ${q}::int, 'reason', ${input.reason}::text, 'note', ${note}::text)`,
+  }, (err, names) => {
+    const short = err.shortages[0]!;
+    const what = `${names.product.get(input.productId)} at ${names.store.get(input.storeId)}`;
+    const message = short.reserved > 0
+      ? `Cannot remove ${-q}: ${what} has ${short.onHand} on hand and ${short.reserved} of them are reserved for open orders, so at most ${Math.max(0, short.onHand - short.reserved)} can be removed.`
+      : `Cannot remove ${-q}: ${what} has only ${short.onHand} on hand.`;
+    return conflict(message, [{ field: 'quantity', message }]);
   });
 }
 
@@ -140,7 +146,7 @@ export async function countStock(db: Db, input: CountInput, actor: Actor, scope:
       throw conflict(message, [{ field: 'countedQuantity', message }]);
     }
     const diff = counted - current.onHand;
-    await applyStockChanges(tx, [{
+    const [row] = await applyStockChanges(tx, [{
       storeId: input.storeId, productId: input.productId, onHand: diff, kind: 'count', recordZero: true,
       reason: 'Cycle count', reference: `Counted ${counted} (recorded ${current.onHand})`,
     }], actor);
@@ -148,7 +154,7 @@ export async function countStock(db: Db, input: CountInput, actor: Actor, scope:
       action: 'count', entity: 'inventory', entityId: entityId(input),
       before: { onHand: current.onHand }, after: { onHand: counted, difference: diff },
     });
-    return afterMove(tx, input.storeId, input.productId);
+    return afterMove(tx, row);
   });
 }
 

@@ -1,9 +1,8 @@
 // Placing an order: every line reserved at the order's store or none (applyStockChanges takes
 // the inventory rows in a fixed order with conditional updates), unit prices copied from the
 // products, the order event and the audit event in the same transaction.
-import { eq, inArray, sql } from 'drizzle-orm';
-import { orders, orderItems, orderEvents, products, customers, stores } from '../../db/schema/index.ts';
-import type { Db } from '../../db/client.ts';
+import { sql } from 'drizzle-orm';
+import { intArray, queryRows, type Db } from '../../db/client.ts';
 import type { CurrentUser } from '../../lib/access.ts';
 import { canAccessStore } from '../../lib/access.ts';
 import { recordAudit, type Actor } from '../../lib/audit.ts';
@@ -50,15 +49,16 @@ export async function placeOrder(tx: Db, input: PlaceOrderInput, user: CurrentUs
   if (user.role !== 'customer' && !canAccessStore(user, input.storeId)) throw forbidden('You can only place orders at the stores you work at.');
 
   const productIds = input.items.map((i) => i.productId);
-  // Sequential: inside a transaction every query shares one connection.
-  const customer = await tx.select({ id: customers.customerId }).from(customers).where(eq(customers.customerId, input.customerId));
-  const store = await tx.select({ id: stores.storeId }).from(stores).where(eq(stores.storeId, input.storeId));
-  const found = await tx.select({ productId: products.productId, productName: products.productName, sku: products.sku, unitPrice: products.unitPrice, active: products.active })
-    .from(products).where(inArray(products.productId, productIds));
+  // Every existence check and the products' current prices in one round trip.
+  const [check] = await queryRows<{ customer: boolean; store: boolean; products: Array<{ productId: number; productName: string; sku: string; unitPrice: string; active: boolean }> }>(tx, sql`select
+    exists (select 1 from customers where customer_id = ${input.customerId}) as customer,
+    exists (select 1 from stores where store_id = ${input.storeId}) as store,
+    coalesce((select json_agg(json_build_object('productId', product_id, 'productName', product_name, 'sku', sku,
+      'unitPrice', unit_price::text, 'active', active)) from products where product_id = any(${intArray(productIds)})), '[]'::json) as products`);
   const refusals: FieldError[] = [];
-  if (!customer[0]) refusals.push({ field: 'customerId', message: `Customer ${input.customerId} does not exist.` });
-  if (!store[0]) refusals.push({ field: 'storeId', message: `Store ${input.storeId} does not exist.` });
-  const byId = new Map(found.map((p) => [p.productId, p]));
+  if (!check!.customer) refusals.push({ field: 'customerId', message: `Customer ${input.customerId} does not exist.` });
+  if (!check!.store) refusals.push({ field: 'storeId', message: `Store ${input.storeId} does not exist.` });
+  const byId = new Map(check!.products.map((p) => [Number(p.productId), p]));
   input.items.forEach((item, i) => {
     const p = byId.get(item.productId);
     if (!p) refusals.push({ field: `items.${i}.productId`, message: `Product ${item.productId} does not exist.` });
@@ -66,29 +66,39 @@ export async function placeOrder(tx: Db, input: PlaceOrderInput, user: CurrentUs
   });
   if (refusals.length) throw unprocessable(refusals.map((r) => r.message).join(' '), refusals);
 
-  const [order] = await tx.insert(orders).values({
-    customerId: input.customerId, storeId: input.storeId, orderStatus: 'OPEN', createdBy: actor.userId,
-  }).returning();
-  const lines = input.items.map((item, i) => ({
-    orderId: order!.orderId, lineItemId: i + 1, productId: item.productId, quantity: item.quantity, unitPrice: byId.get(item.productId)!.unitPrice,
-  }));
-  await tx.insert(orderItems).values(lines);
-  await applyStockChanges(tx, input.items.map((item) => ({ storeId: input.storeId, productId: item.productId, reserved: item.quantity })), actor);
-  await tx.insert(orderEvents).values({ orderId: order!.orderId, fromStatus: null, toStatus: 'OPEN', actorId: actor.userId });
-  // Money is summed in SQL (numeric), never in floating point.
-  const totals = await tx.select({
-    lineItemId: orderItems.lineItemId,
-    lineTotal: sql<string>`(${orderItems.quantity} * ${orderItems.unitPrice})::numeric(12,2)::text`,
-    total: sql<string>`(sum(${orderItems.quantity} * ${orderItems.unitPrice}) over ())::numeric(12,2)::text`,
-  }).from(orderItems).where(eq(orderItems.orderId, order!.orderId)).orderBy(orderItems.lineItemId);
+  // The order, its lines and its first event in one statement; line totals and the total come
+  // back from it, summed in SQL (numeric), never in floating point.
+  const prices = input.items.map((item) => byId.get(item.productId)!.unitPrice);
+  const [order] = await queryRows<{ orderId: number; orderTms: Date | string; version: number; lineTotals: string[]; total: string }>(tx, sql`
+    with o as (
+      insert into orders (customer_id, store_id, order_status, created_by)
+      values (${input.customerId}, ${input.storeId}, 'OPEN', ${actor.userId}::int)
+      returning order_id, order_tms, version),
+    i as (
+      insert into order_items (order_id, line_item_id, product_id, quantity, unit_price)
+      select o.order_id, l.n, l.product_id, l.quantity, l.unit_price
+      from o, unnest(${intArray(productIds)}, ${intArray(input.items.map((x) => x.quantity))}, ${`{${prices.join(',')}}`}::numeric[])
+        with ordinality as l(product_id, quantity, unit_price, n)
+      returning line_item_id, (quantity * unit_price)::numeric(12,2) as line_total),
+    e as (
+      insert into order_events (order_id, from_status, to_status, actor_id)
+      select order_id, null, 'OPEN', ${actor.userId}::int from o)
+    select o.order_id as "orderId", o.order_tms as "orderTms", o.version,
+      (select array_agg(line_total::text order by line_item_id) from i) as "lineTotals",
+      (select sum(line_total)::numeric(12,2)::text from i) as total
+    from o`);
+  const orderId = Number(order!.orderId);
   const placed: PlacedOrder = {
-    orderId: order!.orderId, orderStatus: 'OPEN', orderTimestamp: new Date(order!.orderTms).toISOString(),
-    customerId: input.customerId, storeId: input.storeId, version: order!.version, total: totals[0]!.total,
-    items: lines.map((l, i) => {
-      const p = byId.get(l.productId)!;
-      return { lineItemId: l.lineItemId, productId: l.productId, productName: p.productName, sku: p.sku, unitPrice: l.unitPrice, quantity: l.quantity, returnedQuantity: 0, shipmentId: null, lineTotal: totals[i]!.lineTotal };
+    orderId, orderStatus: 'OPEN', orderTimestamp: new Date(order!.orderTms).toISOString(),
+    customerId: input.customerId, storeId: input.storeId, version: Number(order!.version), total: order!.total,
+    items: input.items.map((item, i) => {
+      const p = byId.get(item.productId)!;
+      return { lineItemId: i + 1, productId: item.productId, productName: p.productName, sku: p.sku, unitPrice: p.unitPrice, quantity: item.quantity, returnedQuantity: 0, shipmentId: null, lineTotal: order!.lineTotals[i]! };
     }),
   };
-  await recordAudit(tx, actor, { action: 'create', entity: 'order', entityId: order!.orderId, after: placed });
+  await recordAudit(tx, actor, { action: 'create', entity: 'order', entityId: orderId, after: placed });
+  // Reserved last: the inventory rows are the contended ones (a popular product), so their locks
+  // are held only from here to the commit.
+  await applyStockChanges(tx, input.items.map((item) => ({ storeId: input.storeId, productId: item.productId, reserved: item.quantity })), actor);
   return placed;
 }

@@ -23,7 +23,7 @@ const ROLLUP_LOCK = 727_010;
 export interface RefreshResult {
   kind: 'current' | 'served' | 'incremental' | 'rebuilt';
   /** Changes with every refresh (its start time) and, from ensureRollups, with the stores table:
-   * the figures read from the rollups are a function of it, which lets reports/cache.ts
+   * the figures read from the rollups are a function of it, which lets lib/memo.ts
    * remember them. */
   version: string;
   orderBuckets: number;
@@ -92,6 +92,8 @@ export async function ensureRollups(db: Db, timeZone: string): Promise<RefreshRe
  */
 export async function refreshRollups(db: Db, timeZone: string, opts: { requestedAt?: string; full?: boolean } = {}): Promise<RefreshResult> {
   return db.transaction(async (tx) => {
+    // A running refresh can take minutes on a first build: wait for it rather than fail.
+    await tx.execute(sql`set local lock_timeout = 0`);
     await tx.execute(sql`select pg_advisory_xact_lock(${ROLLUP_LOCK})`);
     const requested = opts.requestedAt ? sql`${opts.requestedAt}::timestamptz` : sql`null::timestamptz`;
     const [state] = await queryRows<State>(tx, sql`

@@ -25,7 +25,8 @@ export default async function apiPlugin(app: FastifyInstance) {
     },
     refResolver: { buildLocalReference: (json, _base, _frag, i) => String(json.$id ?? `def-${i}`) },
   });
-  await app.register(swaggerUi, { routePrefix: '/docs', staticCSP: true });
+  // indexPrefix: this plugin sits under /api, which the UI's absolute asset links must include.
+  await app.register(swaggerUi, { routePrefix: '/docs', indexPrefix: '/api', staticCSP: true });
   app.get('/openapi.json', { schema: { hide: true } }, async function openapi() {
     return app.swagger();
   });

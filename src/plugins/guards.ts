@@ -23,7 +23,9 @@ export function requireRole(...roles: Role[]) {
     if (!roles.includes(req.user.role)) {
       throw forbidden(req.user.role === 'customer'
         ? 'The back office is for store staff. Your orders are in your account.'
-        : 'Only administrators can open this page.');
+        : roles.includes('customer')
+          ? 'This page is for customer accounts. Staff find orders in the back office.'
+          : 'Only administrators can open this page.');
     }
   };
 }

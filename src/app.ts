@@ -12,7 +12,8 @@ import sessionPlugin from './plugins/session.ts';
 import securityPlugin from './plugins/security.ts';
 import viewPlugin from './plugins/view.ts';
 import authPlugin from './plugins/auth.ts';
-import errorsPlugin from './plugins/errors.ts';
+import errorsPlugin, { frameworkError } from './plugins/errors.ts';
+import afterAnswerPlugin from './plugins/after-answer.ts';
 import { installValidators } from './plugins/validation.ts';
 import { requireAdmin, requireBackOffice } from './plugins/guards.ts';
 import homeRoutes from './modules/home/routes.ts';
@@ -44,12 +45,14 @@ export async function buildApp(config: Config, opts: BuildOptions = {}): Promise
     bodyLimit: 1024 * 1024,
     genReqId: () => crypto.randomUUID(),
     requestIdHeader: false,
+    frameworkErrors: frameworkError,
   }).withTypeProvider<TypeBoxTypeProvider>();
 
   app.decorate('config', config);
   installValidators(app);
   await app.register(errorsPlugin);
   await app.register(dbPlugin, { database: opts.database, mailer: opts.mailer });
+  await app.register(afterAnswerPlugin);
   await app.register(formbody, { bodyLimit: 1024 * 1024 });
   await app.register(sessionPlugin);
   await app.register(securityPlugin);

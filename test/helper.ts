@@ -74,7 +74,8 @@ export async function buildTestApp(t: Test, overrides: Partial<Config> = {}): Pr
   const database = await createTestDatabase(t);
   const config = await testConfig(overrides);
   const app = await buildApp(config, { database });
-  t.teardown(() => app.close());
+  builtApps.add(app);
+  t.teardown(() => { builtApps.delete(app); return app.close(); });
   return { app, database, config };
 }
 
@@ -87,13 +88,19 @@ export async function makeUser(app: FastifyInstance, role: Role, opts: { storeId
 }
 
 /** Reads the newest mail file written by the file transport. */
+/** Every app built here, so the mail helpers can wait for work done after an answer. */
+const builtApps = new Set<FastifyInstance>();
+const settleAll = () => Promise.all([...builtApps].map((a) => a.settle?.()));
+
 export async function lastMail(config: Config): Promise<string> {
+  await settleAll();
   const files = (await readdir(config.mailDir)).filter((f) => f.endsWith('.eml')).sort();
   if (!files.length) throw new Error('no mail was written');
   return readFile(path.join(config.mailDir, files.at(-1)!), 'utf8');
 }
 
 export async function mailCount(config: Config): Promise<number> {
+  await settleAll();
   return (await readdir(config.mailDir)).filter((f) => f.endsWith('.eml')).length;
 }
 

@@ -37,6 +37,9 @@ export function toAnswer(err: unknown): Answer {
   const pg = pgErrorCode(err);
   if (pg === '23505') return { statusCode: 409, message: 'That value is already taken.' };
   if (pg === '23503') return { statusCode: 409, message: 'That record is referenced elsewhere or refers to something that does not exist.' };
+  // NUL (or a character the database encoding cannot hold) in any text value: PostgreSQL refuses
+  // it wherever it reaches a query, and it never comes from a real form.
+  if (pg === '22021' || pg === '22P05') return { statusCode: 400, message: 'A value contains a character that is not allowed.' };
   if (pg === '23514' || pg === '22003' || pg === '22P02' || pg === '22001' || pg === '22007' || pg === '22008') {
     return { statusCode: 422, message: 'A value is out of the allowed range.' };
   }
@@ -57,6 +60,10 @@ export function toAnswer(err: unknown): Answer {
 
 export async function sendError(req: FastifyRequest, reply: FastifyReply, answer: Answer) {
   reply.code(answer.statusCode);
+  // A CSV export may fail after it set its headers: the error is not a file (and a JSON or HTML
+  // body sent as text/csv makes Fastify fail with a 500).
+  reply.removeHeader('content-type');
+  reply.removeHeader('content-disposition');
   if (isApiRequest(req) || !req.headers.accept?.includes('html') && req.headers['content-type']?.includes('json')) {
     return reply.send({ status: answer.statusCode, message: answer.message, ...(answer.errors?.length ? { errors: answer.errors } : {}) });
   }
@@ -70,6 +77,16 @@ export async function sendError(req: FastifyRequest, reply: FastifyReply, answer
 
 function titleFor(status: number): string {
   return { 400: 'Bad request', 401: 'Sign in required', 403: 'Not allowed', 404: 'Not found', 409: 'Conflict', 413: 'Too large', 422: 'Not valid', 429: 'Too many requests', 503: 'Unavailable' }[status] ?? 'Error';
+}
+
+/** Fastify's own answer to an address it cannot route (bad percent-encoding, an over-long
+ * parameter) comes before any hook or handler and has another shape: give the usual one. */
+export function frameworkError(err: FastifyError, req: FastifyRequest, reply: FastifyReply) {
+  const status = typeof err.statusCode === 'number' && err.statusCode >= 400 && err.statusCode < 500 ? err.statusCode : 400;
+  const message = 'This address is not valid.';
+  req.log.info({ statusCode: status, code: err.code }, 'request refused');
+  if (isApiRequest(req)) return reply.code(status).send({ status, message });
+  return reply.code(status).type('text/plain; charset=utf-8').send(message);
 }
 
 export default fp(async function errorsPlugin(app: FastifyInstance) {

@@ -96,7 +96,11 @@ export default async function authRoutes(app: FastifyInstance) {
   app.post('/forgot-password', async function forgot(req: FastifyRequest<Body>, reply) {
     const form = parseForm(ForgotForm, req.body);
     if (!form.ok) return reply.page('auth/forgot', { title: 'Forgot password', values: form.values, errors: form.errors }, { status: 422 });
-    await requestPasswordReset(app.db, app.config, app.mailer, form.value.email, req.actor());
+    // All of it after the answer, for every address: neither the lookup nor the mail may make
+    // a real account's answer slower than an unknown one's.
+    const { email } = form.value;
+    const actor = req.actor();
+    app.afterAnswer(reply, () => requestPasswordReset(app.db, app.config, app.mailer, email, actor));
     reply.flash('info', RESET_SENT);
     return reply.code(303).redirect('/login');
   });

@@ -44,11 +44,6 @@ export async function bootstrap(database: Database, config: Config, log: (msg: s
       const customer = { role: 'customer', email: 'customer@example.com', password: generatePassword() };
       await createUser(db, { email: customer.email, password: customer.password, fullName: 'Casey Customer', role: 'customer' }, systemActor, config.argon2);
       accounts.push(customer);
-      // The dashboard's rollups are built now, so the first view of it is not the one that waits.
-      const rollupsStarted = Date.now();
-      const { ensureRollups } = await import('./modules/reports/refresh.ts');
-      await ensureRollups(db, config.timeZone);
-      log(`Built the dashboard rollups in ${Date.now() - rollupsStarted} ms.`);
     }
     const width = 64;
     log('='.repeat(width));

@@ -23,9 +23,11 @@ function bearer(req: FastifyRequest): string | undefined {
   return m?.[1];
 }
 
-/** Resolves the bearer token to the user on every API request (routes marked public skip it). */
+/** Resolves the bearer token to the user on every API request (routes marked public skip it).
+ * onRequest, before the body is read and the query validated: a call without a valid token is a
+ * 401 whatever it sends (SPEC), not a 400 that describes the route's schema to a stranger. */
 export const bearerAuth = fp(async function bearerAuth(app: FastifyInstance) {
-  app.addHook('preHandler', async (req) => {
+  app.addHook('onRequest', async (req) => {
     if (req.routeOptions.config?.public) return;
     const token = bearer(req);
     if (!token) throw unauthorized('Send a bearer token: Authorization: Bearer <token> (POST /api/v1/auth/login issues one).');

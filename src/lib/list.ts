@@ -42,6 +42,8 @@ export function decodeCursor(cursor: string): CursorData {
   try {
     const [v, id, d] = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as [unknown, unknown, unknown];
     if ((typeof v !== 'string' && typeof v !== 'number' && v !== null) || !Number.isSafeInteger(id) || (d !== 'n' && d !== 'p')) throw new Error();
+    // PostgreSQL text cannot hold NUL (the query would fail with 22021): no list ever made such a cursor.
+    if (typeof v === 'string' && v.includes('\u0000')) throw new Error();
     return { v, id: id as number, d };
   } catch {
     throw badRequest('The cursor is not valid: start again from the first page.', [{ field: 'cursor', message: 'is not a cursor from this list' }]);

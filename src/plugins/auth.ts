@@ -4,6 +4,7 @@ import fp from 'fastify-plugin';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { loadCurrentUser } from '../modules/auth/repository.ts';
 import type { Actor } from '../lib/audit.ts';
+import { isApiRequest } from './security.ts';
 
 export function actorOf(req: FastifyRequest): Actor {
   return { userId: req.user?.id ?? null, email: req.user?.email ?? null, requestId: req.id, ip: req.ip };
@@ -14,6 +15,9 @@ export default fp(async function authPlugin(app: FastifyInstance) {
   app.decorateRequest('actor', function actor(this: FastifyRequest) { return actorOf(this); });
 
   app.addHook('preHandler', async (req) => {
+    // The API authenticates by bearer token only (api/auth.ts, which runs first): a browser
+    // session must neither stand in for the token nor replace its user.
+    if (isApiRequest(req)) return;
     const session = req.session;
     if (!session?.userId) return;
     const found = await loadCurrentUser(app.db, session.userId);

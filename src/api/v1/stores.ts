@@ -36,7 +36,12 @@ const fields = {
 const StoreCreate = Type.Object(fields, { additionalProperties: false, title: 'StoreCreate', description: 'A web address or a physical address (or both); coordinates come as a pair.' });
 const StorePut = Type.Object({ ...fields, version: Type.Integer({ minimum: 1 }) }, { additionalProperties: false, title: 'StoreReplace' });
 const StorePatch = Type.Object({ ...Type.Partial(Type.Object(fields)).properties, version: Type.Integer({ minimum: 1 }) }, { additionalProperties: false, title: 'StoreUpdate' });
-const StoreConflict = Type.Object({ status: Type.Integer(), message: Type.String(), current: ApiStore }, { title: 'StoreConflict' });
+// 409 is also a taken name (no `current`, field errors instead): the schema must allow both, or
+// serialising that answer fails with a 500.
+const StoreConflict = Type.Object({
+  status: Type.Integer(), message: Type.String(), current: Type.Optional(ApiStore),
+  errors: Type.Optional(Type.Array(Type.Object({}, { additionalProperties: true }))),
+}, { title: 'StoreConflict' });
 
 const StoresQuery = Type.Object(ApiListQuery);
 type StoresQuery = Static<typeof StoresQuery>;

@@ -8,7 +8,7 @@ import { allPages } from '../../lib/list.ts';
 import { sendCsv, wantsCsv, type CsvColumn } from '../../lib/csv.ts';
 import { HttpError, badRequest, unprocessable } from '../../lib/errors.ts';
 import { KINDS, JobsQuery, NewQuery, isImportKind, templateCsv, type ImportKind } from './schema.ts';
-import { PHASE_LABELS, listJobs, type JobListRow } from './repository.ts';
+import { PHASE_LABELS, deleteJob, listJobs, type JobListRow } from './repository.ts';
 import { MAX_FILE_MB, fileTooLarge, stageCsv, type StageResult } from './parse.ts';
 import jobRoutes from './job-routes.ts';
 
@@ -100,6 +100,8 @@ export default async function importsRoutes(app: FastifyInstance) {
       }
       if (!staged) throw unprocessable('Choose a CSV file to upload.');
     } catch (err) {
+      // Refused after a file was already staged (a second file follows it): keep nothing.
+      if (staged) await deleteJob(app.db, staged.jobId);
       const problem = uploadProblem(err);
       if (!problem || problem.statusCode >= 500) throw err;
       req.log.info({ statusCode: problem.statusCode, msg: problem.message }, 'import refused');

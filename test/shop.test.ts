@@ -37,8 +37,8 @@ t.test('visitors browse the catalogue with availability at the chosen store', as
   t.notMatch(filtered.body, /<html/, 'htmx gets the product grid');
   t.match(filtered.body, 'Cap');
   t.notMatch(filtered.body, 'Tee');
-  t.equal((await c.get('/shop?minPrice=abc')).statusCode, 400);
-  t.equal((await c.get('/shop?minPrice=10&maxPrice=2')).statusCode, 400);
+  t.equal((await c.get('/shop?minPrice=abc')).statusCode, 422, 'a bad filter is 422, which htmx swaps in with its message');
+  t.equal((await c.get('/shop?minPrice=10&maxPrice=2')).statusCode, 422);
   t.match((await c.get('/shop?minPrice=6')).body, 'Tee');
 });
 

@@ -66,7 +66,7 @@ export default async function shopRoutes(app: FastifyInstance) {
       : empty;
     return reply.page('shop/index', {
       title: 'Shop', stores, store, filters, params, errors, page, facets: await facets(app.db), cartCount: cartCount(req),
-    }, { fragment: 'shop/_products', status: Object.keys(errors).length ? 400 : undefined });
+    }, { fragment: 'shop/_products', status: Object.keys(errors).length ? 422 : undefined });
   });
 
   app.post('/cart/items', async function addToCart(req: FastifyRequest<Body>, reply) {

@@ -287,6 +287,14 @@ export const inStore = (who: Who, owner: string) =>
 /** Sends the cell's request the way its caller would: a browser with its cookies and CSRF token
  * for pages, a bearer token for the API. */
 export async function send(c: Cell, method: string, req: Req) {
+  const res = await sendRequest(c, method, req);
+  // Work a route starts after its answer (the password-reset lookup and mail) is part of what
+  // the request did: wait for it before anyone counts the rows it wrote.
+  await c.world.app.settle();
+  return res;
+}
+
+function sendRequest(c: Cell, method: string, req: Req) {
   const { app } = c.world;
   if (req.url.startsWith('/api/')) {
     return app.inject({

@@ -83,6 +83,23 @@ t.test('applying twice: the second is refused and nothing is duplicated', async 
   t.equal(await count(app, sql`select count(*) as n from audit_events where action = 'import' and entity_id = ${String(jobB)}`), 1);
 });
 
+t.test('a reader holding the job row for an instant does not make an apply look like a second one', { skip: !app.database.pool && 'needs a server: PGlite has one connection' }, async (t) => {
+  // The progress poll and the job page read the row FOR SHARE to tell an apply in progress;
+  // the claim once skipped such a row (SKIP LOCKED) and answered "being imported right now".
+  const jobId = await uploadOk(staffClient, 'customers', 'email_address,full_name\nreader@example.test,Reader\n');
+  await staffClient.get(`/imports/${jobId}`);
+  const reader = await app.database.pool!.connect();
+  try {
+    await reader.query('begin');
+    await reader.query('select 1 from import_jobs where job_id = $1 for share', [jobId]);
+    const applying = staffClient.post(`/imports/${jobId}/apply`);
+    await new Promise((r) => setTimeout(r, 200));
+    await reader.query('commit');
+    t.equal((await applying).statusCode, 303);
+  } finally { reader.release(); }
+  t.match(await settledJob(app, jobId), { status: 'done', appliedRows: 1 });
+});
+
 t.test('rows that became duplicates after the preview are skipped and marked at apply', async (t) => {
   const jobId = await uploadOk(staffClient, 'customers', 'email_address,full_name\nlate@example.test,Late\nfine@example.test,Fine\n');
   await app.db.insert(customers).values({ emailAddress: 'LATE@example.test', fullName: 'Created meanwhile' });

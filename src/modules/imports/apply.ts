@@ -1,5 +1,5 @@
 // Applies a checked job in one transaction: claims it (ready → applying, which also locks its
-// row: a second apply finds it locked and is refused at once), marks the good rows whose key was
+// row: a second apply waits for it and is refused), marks the good rows whose key was
 // stored since the preview, inserts the other good rows with one INSERT … SELECT from the staged
 // rows, writes one audit event per created record with one INSERT … SELECT, and closes the job.
 // Nothing is half-applied: on any failure the import rolls back to a savepoint and the job is
@@ -100,10 +100,14 @@ function failureMessage(kind: ImportKind, err: unknown): string {
 }
 
 async function applyInTransaction(tx: Tx, jobId: number, actor: Actor, log: Log, onClaimed: () => void) {
+  // A plain conditional UPDATE, not SKIP LOCKED: a page view or progress poll holds the row FOR
+  // SHARE for an instant, and SKIP LOCKED would take that for an apply in progress and refuse
+  // both of two simultaneous applies. This waits out such readers; behind another apply it waits
+  // for that commit (then finds the job no longer ready) or gives up at the lock timeout.
   const [job] = await queryRows<ClaimedJob>(tx, sql`
-    update import_jobs set status = 'applying'
-    where job_id = (select job_id from import_jobs where job_id = ${jobId} and status = 'ready' for update skip locked)
-    returning kind, filename, total_rows as "totalRows", bad_rows as "badRows"`);
+    update import_jobs set status = 'applying' where job_id = ${jobId} and status = 'ready'
+    returning kind, filename, total_rows as "totalRows", bad_rows as "badRows"`)
+    .catch((err: unknown) => { throw pgErrorCode(err) === '55P03' ? new NotReady() : err; });
   if (!job) throw new NotReady();
   onClaimed();
   try {

@@ -40,6 +40,26 @@ t.test('reservations never exceed on hand; a short request names every short lin
   t.same(await row(S1, P2), { on_hand: 3, reserved: 0, ledger: 3 });
 });
 
+t.test('a short answer names only the short lines: a line that fits is not counted twice', async (t) => {
+  // Lines are changed in lock order: the first fits and is reserved before the second is found
+  // short. Reading the first again inside the transaction once reported it short as well.
+  const [fits, short] = await db.insert(products).values([
+    { sku: 'C-3', productName: 'Gamma Sock', unitPrice: '3.00' },
+    { sku: 'D-4', productName: 'Delta Belt', unitPrice: '9.00' },
+  ]).returning();
+  await db.transaction((tx) => applyStockChanges(tx, [
+    { storeId: S2, productId: fits!.productId, onHand: 3, kind: 'receipt' },
+    { storeId: S2, productId: short!.productId, onHand: 1, kind: 'receipt' },
+  ], systemActor));
+  const err = await db.transaction((tx) => applyStockChanges(tx, [
+    { storeId: S2, productId: fits!.productId, reserved: 2 },
+    { storeId: S2, productId: short!.productId, reserved: 2 },
+  ], systemActor)).catch((e) => e);
+  t.ok(err instanceof StockShortError);
+  t.same(err.errors, [{ storeId: S2, productId: short!.productId, productName: 'Delta Belt', requested: 2, available: 1 }]);
+  t.same(await row(S2, fits!.productId), { on_hand: 3, reserved: 0, ledger: 3 }, 'the line that fitted was rolled back');
+});
+
 t.test('on hand cannot drop below what is reserved', async (t) => {
   const err = await db.transaction((tx) => applyStockChanges(tx, [{ storeId: S1, productId: P1, onHand: -3, kind: 'adjustment', reason: 'damaged' }], systemActor)).catch((e) => e);
   t.ok(err instanceof StockShortError);

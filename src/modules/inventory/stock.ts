@@ -97,7 +97,7 @@ export async function applyStockChanges(tx: Db, changes: StockChange[], actor: A
   }
   const ordered = inLockOrder(changes);
   const updated: InventoryRow[] = [];
-  for (const c of ordered) {
+  for (const [i, c] of ordered.entries()) {
     let row = await applyOne(tx, c, actor);
     if (!row && (c.onHand ?? 0) > 0 && (c.reserved ?? 0) >= 0) {
       // Nothing matched: perhaps the store has never held this product. Create its empty row
@@ -105,14 +105,26 @@ export async function applyStockChanges(tx: Db, changes: StockChange[], actor: A
       const created = await tx.insert(inventory).values({ storeId: c.storeId, productId: c.productId }).onConflictDoNothing().returning({ storeId: inventory.storeId });
       if (created.length) row = await applyOne(tx, c, actor);
     }
-    if (!row) {
-      const short = await shortages(tx, ordered);
-      if (!short.length) throw new HttpError(409, 'The stock changed while this was being saved. Try again.');
-      throw new StockShortError(short);
-    }
-    updated.push(row);
+    // The rows before this one are changed already (and fit, by definition): only this one and
+    // the ones after it can be short, and reading the earlier ones would count this
+    // transaction's own change against them a second time.
+    updated.push(row ?? await retryOrExplain(tx, c, ordered.slice(i), () => applyOne(tx, c, actor)));
   }
   return updated;
+}
+
+/** A change's conditional update matched nothing. Its row is read again (a new snapshot): when
+ * the change is short there, the answer names it and every short change of `rest` (what the
+ * caller asked, what is available). When it fits there, stock was released between the update
+ * and the read (a cancel committing): the update is tried again, a few times at most. */
+async function retryOrExplain(tx: Db, c: StockChange, rest: StockChange[], again: () => Promise<InventoryRow | undefined>): Promise<InventoryRow> {
+  for (let attempt = 0; attempt < 3; attempt++) {
+    const short = await shortages(tx, rest);
+    if (short.some((s) => key(s) === key(c))) throw new StockShortError(short);
+    const row = await again();
+    if (row) return row;
+  }
+  throw new HttpError(409, 'The stock changed while this was being saved. Try again.');
 }
 
 /**
@@ -135,10 +147,7 @@ export async function applyMove(db: Db, c: StockChange, actor: Actor, audit: Mov
       on conflict do nothing returning store_id`);
     if (created.length) row = await applyOne(db, c, actor, audit);
   }
-  if (row) return row;
-  const short = await shortages(db, [c]);
-  if (!short.length) throw new HttpError(409, 'The stock changed while this was being saved. Try again.');
-  throw new StockShortError(short);
+  return row ?? retryOrExplain(db, c, [c], () => applyOne(db, c, actor, audit));
 }
 
 /** Every change that does not fit the stock as this transaction sees it, with names for the

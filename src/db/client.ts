@@ -1,5 +1,6 @@
 // createDb(config): embedded PGlite when no DATABASE_URL, a pg Pool otherwise. Both handles are
 // Drizzle PgDatabase instances, so everything above this file has one code path.
+import { createHash } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import pg from 'pg';
 import { PGlite } from '@electric-sql/pglite';
@@ -40,9 +41,40 @@ pg.types.setTypeParser(20, (v) => Number(v));
  * migration, bootstrap and rollup-refresh advisory locks) switch it off for themselves. */
 export const LOCK_TIMEOUT_MS = 5000;
 
+/** Distinct statements one connection keeps prepared; past it, new texts run unnamed. Texts are
+ * the app's query shapes (values are parameters), a few hundred in all. */
+const MAX_PREPARED_PER_CONNECTION = 2000;
+const PREPARABLE = /^\s*(select|insert|update|delete|with)\b/i;
+
+/**
+ * A pg client that runs every data statement as a named prepared statement (named after a hash
+ * of its text), so each connection parses and plans a query shape once: PostgreSQL then reuses
+ * the plan (a generic one, when its cost is no worse than the custom plans it has seen). Planning
+ * is most of the cost of a short query (2 ms for the 5-table join that answers a stock movement,
+ * 0.3 ms for the session lookup), so this is the cheapest speed-up for every request. Schema
+ * changes invalidate the cached plans by themselves; transaction control and DDL run unnamed.
+ */
+class PreparingClient extends pg.Client {
+  private prepared = new Set<string>();
+
+  override query(config: unknown, values?: unknown, callback?: unknown): never {
+    if (config && typeof config === 'object' && 'text' in config && !('name' in config && (config as { name?: string }).name)
+      && typeof (config as { text: unknown }).text === 'string' && PREPARABLE.test((config as { text: string }).text)) {
+      const text = (config as { text: string }).text;
+      const name = `oi_${createHash('sha1').update(text).digest('base64url')}`;
+      if (this.prepared.has(name) || this.prepared.size < MAX_PREPARED_PER_CONNECTION) {
+        this.prepared.add(name);
+        config = { ...config, name };
+      }
+    }
+    return (super.query as (...args: unknown[]) => never)(config, values, callback);
+  }
+}
+
 export async function createDb(opts: CreateDbOptions): Promise<Database> {
   if (opts.databaseUrl) {
     const pool = new pg.Pool({
+      Client: PreparingClient,
       connectionString: opts.databaseUrl,
       max: opts.poolMax ?? 10,
       connectionTimeoutMillis: 5000,

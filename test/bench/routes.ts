@@ -104,14 +104,18 @@ export function routeList(fx: Fixtures, connections: number): RouteDef[] {
     ...['sales', 'product-sales', 'order-status', 'shipment-status'].map((r): RouteDef => (
       { name: `GET /api/v1/reports/${r}?year=${y}`, groups: ['dashboard'], reference: 'pk-page', auth: 'adminToken', method: 'GET', path: `/api/v1/reports/${r}?year=${y}` })),
     { name: 'GET /api/v1/reports/stock-value', groups: ['dashboard'], reference: 'pk-page', auth: 'adminToken', method: 'GET', path: '/api/v1/reports/stock-value' },
-    { name: SPREAD, groups: ['orders'], reference: 'sql-order', auth: 'adminToken', method: 'POST', path: '/api/v1/orders', expected: [409],
-      body: () => {
-        const { storeId, lines } = orderLines(fx, fx.hot);
-        return { customerId: between(...fx.customerRange), storeId, items: lines.map((l) => ({ productId: l.productId, quantity: 1 })) };
-      } },
-    { name: 'POST /api/v1/orders (1 hot product)', groups: ['orders'], reference: 'sql-order', auth: 'adminToken', method: 'POST', path: '/api/v1/orders', expected: [409],
-      prepare: topUpHot, warmup: false,
-      body: () => ({ customerId: between(...fx.customerRange), storeId: fx.hot.storeId, items: [{ productId: fx.hot.productId, quantity: 1 }] }) },
+    // Order placement at 1, 10 and the full connection count, spread and hot side by side at
+    // each (the hot run sizes its stock from the spread run just before it).
+    ...[1, 10, connections].flatMap((c): RouteDef[] => [
+      { name: SPREAD, groups: ['orders'], reference: 'sql-order', auth: 'adminToken', method: 'POST', path: '/api/v1/orders', expected: [409], connections: c,
+        body: () => {
+          const { storeId, lines } = orderLines(fx, fx.hot);
+          return { customerId: between(...fx.customerRange), storeId, items: lines.map((l) => ({ productId: l.productId, quantity: 1 })) };
+        } },
+      { name: 'POST /api/v1/orders (1 hot product)', groups: ['orders'], reference: 'sql-order', auth: 'adminToken', method: 'POST', path: '/api/v1/orders', expected: [409], connections: c,
+        prepare: topUpHot, warmup: false,
+        body: () => ({ customerId: between(...fx.customerRange), storeId: fx.hot.storeId, items: [{ productId: fx.hot.productId, quantity: 1 }] }) },
+    ]),
     { name: 'POST /api/v1/inventory/adjustments', groups: ['stock'], reference: 'sql-adjustment', auth: 'staffToken', method: 'POST', path: '/api/v1/inventory/adjustments', expected: [409],
       body: () => {
         const p = pick(pairs);

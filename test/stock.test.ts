@@ -6,7 +6,8 @@ import { applyStockChanges, StockShortError } from '../src/modules/inventory/sto
 import { systemActor } from '../src/lib/audit.ts';
 import { stores, products } from '../src/db/schema/index.ts';
 
-const { db } = await createTestDatabase(t);
+const database = await createTestDatabase(t);
+const { db } = database;
 const [s1, s2] = await db.insert(stores).values([{ storeName: 'North', physicalAddress: '1 High St' }, { storeName: 'South', webAddress: 'https://south.example' }]).returning();
 const [p1, p2] = await db.insert(products).values([
   { sku: 'A-1', productName: 'Alpha Tee', unitPrice: '10.00' },
@@ -58,6 +59,36 @@ t.test('a short answer names only the short lines: a line that fits is not count
   t.ok(err instanceof StockShortError);
   t.same(err.errors, [{ storeId: S2, productId: short!.productId, productName: 'Delta Belt', requested: 2, available: 1 }]);
   t.same(await row(S2, fits!.productId), { on_hand: 3, reserved: 0, ledger: 3 }, 'the line that fitted was rolled back');
+});
+
+t.test('several reservations at once: a row released while the statement waited for it is reserved', { skip: !database.pool && 'needs a server: PGlite has one connection' }, async (t) => {
+  // The one-statement reservation judges rows as of its snapshot. Here the second row is full
+  // when it starts and released by another transaction before its lock is granted: the order
+  // must still get it (it once answered "the stock changed" instead).
+  const [a, b] = await db.insert(products).values([
+    { sku: 'E-5', productName: 'Epsilon Scarf', unitPrice: '4.00' },
+    { sku: 'F-6', productName: 'Zeta Glove', unitPrice: '6.00' },
+  ]).returning();
+  await db.transaction((tx) => applyStockChanges(tx, [
+    { storeId: S2, productId: a!.productId, onHand: 5, kind: 'receipt' },
+    { storeId: S2, productId: b!.productId, onHand: 2, kind: 'receipt' },
+  ], systemActor));
+  await db.transaction((tx) => applyStockChanges(tx, [{ storeId: S2, productId: b!.productId, reserved: 2 }], systemActor));
+  const other = await database.pool!.connect();
+  try {
+    await other.query('begin');
+    await other.query('update inventory set reserved = 0 where store_id = $1 and product_id = $2', [S2, b!.productId]);
+    const placing = db.transaction((tx) => applyStockChanges(tx, [
+      { storeId: S2, productId: a!.productId, reserved: 1 },
+      { storeId: S2, productId: b!.productId, reserved: 2 },
+    ], systemActor));
+    await new Promise((r) => setTimeout(r, 200));
+    await other.query('commit');
+    const rows = await placing;
+    t.same(rows.map((r) => [r.productId, r.reserved]), [[a!.productId, 1], [b!.productId, 2]]);
+  } finally { other.release(); }
+  // Put the ledger right for the teardown check: the test released reserved units directly.
+  await db.transaction((tx) => applyStockChanges(tx, [{ storeId: S2, productId: a!.productId, reserved: -1 }, { storeId: S2, productId: b!.productId, reserved: -2 }], systemActor));
 });
 
 t.test('on hand cannot drop below what is reserved', async (t) => {

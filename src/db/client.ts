@@ -58,13 +58,12 @@ class PreparingClient extends pg.Client {
   private prepared = new Set<string>();
 
   override query(config: unknown, values?: unknown, callback?: unknown): never {
-    if (config && typeof config === 'object' && 'text' in config && !('name' in config && (config as { name?: string }).name)
-      && typeof (config as { text: unknown }).text === 'string' && PREPARABLE.test((config as { text: string }).text)) {
-      const text = (config as { text: string }).text;
-      const name = `oi_${createHash('sha1').update(text).digest('base64url')}`;
+    const q = config as { text?: unknown; name?: string } | null;
+    if (q && typeof q === 'object' && !q.name && typeof q.text === 'string' && PREPARABLE.test(q.text)) {
+      const name = `oi_${createHash('sha1').update(q.text).digest('base64url')}`;
       if (this.prepared.has(name) || this.prepared.size < MAX_PREPARED_PER_CONNECTION) {
         this.prepared.add(name);
-        config = { ...config, name };
+        config = { ...q, name };
       }
     }
     return (super.query as (...args: unknown[]) => never)(config, values, callback);

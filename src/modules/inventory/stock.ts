@@ -1,7 +1,8 @@
 // The one way stock changes. Every change is a conditional UPDATE of its inventory row (rows
 // taken in a fixed (store, product) order so concurrent transactions never deadlock; several
 // reservations at once in one statement), guarded by the invariants 0 <= reserved <= on_hand,
-// plus a ledger row in the same transaction whenever on_hand moves. Callers run it inside their own transaction with the rest of their use case.
+// plus a ledger row in the same transaction whenever on_hand moves. Callers run it inside their
+// own transaction with the rest of their use case.
 import { and, inArray, sql, type SQL } from 'drizzle-orm';
 import { inventory, products, stores, type MovementKind } from '../../db/schema/index.ts';
 import { intArray, queryRows, type Db } from '../../db/client.ts';
@@ -97,6 +98,11 @@ export async function applyStockChanges(tx: Db, changes: StockChange[], actor: A
   }
   const ordered = inLockOrder(changes);
   if (ordered.length > 1 && ordered.every((c) => (c.onHand ?? 0) === 0 && !c.recordZero)) return changeReservations(tx, ordered, actor);
+  return applyOneByOne(tx, ordered, actor);
+}
+
+/** One conditional update per change, in the given (lock) order. */
+async function applyOneByOne(tx: Db, ordered: StockChange[], actor: Actor): Promise<InventoryRow[]> {
   const updated: InventoryRow[] = [];
   for (const [i, c] of ordered.entries()) {
     let row = await applyOne(tx, c, actor);
@@ -143,11 +149,8 @@ async function changeReservations(tx: Db, ordered: StockChange[], actor: Actor):
   // committing while this waited for the lock) looked short. Those rows are ours now, so one
   // more conditional update each, in a new snapshot, is final; what still fails is short.
   const done = new Set(updated.map(key));
-  const rest = ordered.filter((c) => !done.has(key(c)));
-  for (const [i, c] of rest.entries()) {
-    updated.push(await applyOne(tx, c, actor) ?? await retryOrExplain(tx, c, rest.slice(i), () => applyOne(tx, c, actor)));
-  }
-  return inLockOrder(updated);
+  const rest = await applyOneByOne(tx, ordered.filter((c) => !done.has(key(c))), actor);
+  return inLockOrder([...updated, ...rest]);
 }
 
 /** A change's conditional update matched nothing. Its row is read again (a new snapshot): when

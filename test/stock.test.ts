@@ -20,6 +20,17 @@ const row = async (storeId: number, productId: number) =>
     (select coalesce(sum(quantity), 0)::int from stock_movements m where m.store_id = i.store_id and m.product_id = i.product_id) as ledger
     from inventory i where store_id = ${storeId} and product_id = ${productId}`))[0];
 
+/** Two new products received at South with the given units on hand. */
+async function twoStockedProducts(names: [string, string], onHand: [number, number]) {
+  const rows = await db.insert(products).values(names.map((productName, i) => ({ sku: `T-${productName.split(' ')[0]}`, productName, unitPrice: `${i + 3}.00` }))).returning();
+  const [x, y] = rows.map((r) => r.productId) as [number, number];
+  await db.transaction((tx) => applyStockChanges(tx, [
+    { storeId: S2, productId: x, onHand: onHand[0], kind: 'receipt' },
+    { storeId: S2, productId: y, onHand: onHand[1], kind: 'receipt' },
+  ], systemActor));
+  return [x, y] as const;
+}
+
 t.test('a receipt creates the row and its ledger movement', async (t) => {
   await db.transaction((tx) => applyStockChanges(tx, [{ storeId: S1, productId: P1, onHand: 10, kind: 'receipt', reference: 'DN-1' }], systemActor));
   t.same(await row(S1, P1), { on_hand: 10, reserved: 0, ledger: 10 });
@@ -44,51 +55,37 @@ t.test('reservations never exceed on hand; a short request names every short lin
 t.test('a short answer names only the short lines: a line that fits is not counted twice', async (t) => {
   // Lines are changed in lock order: the first fits and is reserved before the second is found
   // short. Reading the first again inside the transaction once reported it short as well.
-  const [fits, short] = await db.insert(products).values([
-    { sku: 'C-3', productName: 'Gamma Sock', unitPrice: '3.00' },
-    { sku: 'D-4', productName: 'Delta Belt', unitPrice: '9.00' },
-  ]).returning();
-  await db.transaction((tx) => applyStockChanges(tx, [
-    { storeId: S2, productId: fits!.productId, onHand: 3, kind: 'receipt' },
-    { storeId: S2, productId: short!.productId, onHand: 1, kind: 'receipt' },
-  ], systemActor));
+  const [fits, short] = await twoStockedProducts(['Gamma Sock', 'Delta Belt'], [3, 1]);
   const err = await db.transaction((tx) => applyStockChanges(tx, [
-    { storeId: S2, productId: fits!.productId, reserved: 2 },
-    { storeId: S2, productId: short!.productId, reserved: 2 },
+    { storeId: S2, productId: fits, reserved: 2 },
+    { storeId: S2, productId: short, reserved: 2 },
   ], systemActor)).catch((e) => e);
   t.ok(err instanceof StockShortError);
-  t.same(err.errors, [{ storeId: S2, productId: short!.productId, productName: 'Delta Belt', requested: 2, available: 1 }]);
-  t.same(await row(S2, fits!.productId), { on_hand: 3, reserved: 0, ledger: 3 }, 'the line that fitted was rolled back');
+  t.same(err.errors, [{ storeId: S2, productId: short, productName: 'Delta Belt', requested: 2, available: 1 }]);
+  t.same(await row(S2, fits), { on_hand: 3, reserved: 0, ledger: 3 }, 'the line that fitted was rolled back');
 });
 
 t.test('several reservations at once: a row released while the statement waited for it is reserved', { skip: !database.pool && 'needs a server: PGlite has one connection' }, async (t) => {
   // The one-statement reservation judges rows as of its snapshot. Here the second row is full
   // when it starts and released by another transaction before its lock is granted: the order
   // must still get it (it once answered "the stock changed" instead).
-  const [a, b] = await db.insert(products).values([
-    { sku: 'E-5', productName: 'Epsilon Scarf', unitPrice: '4.00' },
-    { sku: 'F-6', productName: 'Zeta Glove', unitPrice: '6.00' },
-  ]).returning();
-  await db.transaction((tx) => applyStockChanges(tx, [
-    { storeId: S2, productId: a!.productId, onHand: 5, kind: 'receipt' },
-    { storeId: S2, productId: b!.productId, onHand: 2, kind: 'receipt' },
-  ], systemActor));
-  await db.transaction((tx) => applyStockChanges(tx, [{ storeId: S2, productId: b!.productId, reserved: 2 }], systemActor));
+  const [a, b] = await twoStockedProducts(['Epsilon Scarf', 'Zeta Glove'], [5, 2]);
+  await db.transaction((tx) => applyStockChanges(tx, [{ storeId: S2, productId: b, reserved: 2 }], systemActor));
   const other = await database.pool!.connect();
   try {
     await other.query('begin');
-    await other.query('update inventory set reserved = 0 where store_id = $1 and product_id = $2', [S2, b!.productId]);
+    await other.query('update inventory set reserved = 0 where store_id = $1 and product_id = $2', [S2, b]);
     const placing = db.transaction((tx) => applyStockChanges(tx, [
-      { storeId: S2, productId: a!.productId, reserved: 1 },
-      { storeId: S2, productId: b!.productId, reserved: 2 },
+      { storeId: S2, productId: a, reserved: 1 },
+      { storeId: S2, productId: b, reserved: 2 },
     ], systemActor));
     await new Promise((r) => setTimeout(r, 200));
     await other.query('commit');
     const rows = await placing;
-    t.same(rows.map((r) => [r.productId, r.reserved]), [[a!.productId, 1], [b!.productId, 2]]);
+    t.same(rows.map((r) => [r.productId, r.reserved]), [[a, 1], [b, 2]]);
   } finally { other.release(); }
   // Put the ledger right for the teardown check: the test released reserved units directly.
-  await db.transaction((tx) => applyStockChanges(tx, [{ storeId: S2, productId: a!.productId, reserved: -1 }, { storeId: S2, productId: b!.productId, reserved: -2 }], systemActor));
+  await db.transaction((tx) => applyStockChanges(tx, [{ storeId: S2, productId: a, reserved: -1 }, { storeId: S2, productId: b, reserved: -2 }], systemActor));
 });
 
 t.test('on hand cannot drop below what is reserved', async (t) => {

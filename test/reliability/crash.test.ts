@@ -17,7 +17,7 @@ import { queryRows } from '../../src/db/client.ts';
 import {
   alarmingLogLines, Browser, call, createDatabase, envInt, eventually, havePostgres, integrityProblems, sleep, startApp, startPostgres, stockVerifyCli,
 } from './harness.ts';
-import { makeAccounts, makeProducts, makeStores } from './fixtures.ts';
+import { makeLoadWorld } from './fixtures.ts';
 import { MixedLoad, ok } from './load.ts';
 
 const WORKERS = envInt('RELIABILITY_CRASH_WORKERS', 16);
@@ -30,10 +30,7 @@ if (!havePostgres()) {
 } else {
   const pgServer = await startPostgres(t);
   const { url, database } = await createDatabase(t, pgServer, 'oi_rel_crash');
-  const stores = await makeStores(database, 2);
-  const products = await makeProducts(database, 'crash', 6, Object.fromEntries(stores.map((s) => [s, 2000])));
-  const customers = await makeAccounts(database, 'customer', WORKERS);
-  const admin = (await makeAccounts(database, 'admin', 1))[0]!;
+  const { stores, products, customers, admin } = await makeLoadWorld(database, 'crash', { stores: 2, products: 6, stock: 2000, customers: WORKERS });
   const app = await startApp(t, url, { name: 'crash' });
   const target = () => app.base;
   const loads: MixedLoad[] = [];

@@ -53,3 +53,13 @@ export async function makeAccounts(database: Database, role: Role, n: number, op
   }
   return out;
 }
+
+/** What a mixed write load (load.ts) needs: stores, products stocked at each, customers with
+ * tokens, and an admin for the stock movements. */
+export async function makeLoadWorld(database: Database, tag: string, opts: { stores: number; products: number; stock: number; customers: number }) {
+  const storeIds = await makeStores(database, opts.stores);
+  const productIds = await makeProducts(database, tag, opts.products, Object.fromEntries(storeIds.map((s) => [s, opts.stock])));
+  const customers = await makeAccounts(database, 'customer', opts.customers);
+  const [admin] = await makeAccounts(database, 'admin', 1);
+  return { stores: storeIds, products: productIds, customers, admin: admin! };
+}

@@ -20,7 +20,7 @@ import { queryRows } from '../../src/db/client.ts';
 import {
   alarmingLogLines, Browser, call, createDatabase, eventually, havePostgres, integrityProblems, sleep, startApp, startPostgres, type AppServer,
 } from './harness.ts';
-import { makeAccounts, makeProducts, makeStores } from './fixtures.ts';
+import { makeLoadWorld } from './fixtures.ts';
 import { MixedLoad } from './load.ts';
 
 if (!havePostgres()) {
@@ -28,10 +28,7 @@ if (!havePostgres()) {
 } else {
   const pgServer = await startPostgres(t);
   const { url, database } = await createDatabase(t, pgServer, 'oi_rel_scale');
-  const stores = await makeStores(database, 2);
-  const products = await makeProducts(database, 'scale', 4, Object.fromEntries(stores.map((s) => [s, 5000])));
-  const customers = await makeAccounts(database, 'customer', 8);
-  const admin = (await makeAccounts(database, 'admin', 1))[0]!;
+  const { stores, products, customers, admin } = await makeLoadWorld(database, 'scale', { stores: 2, products: 4, stock: 5000, customers: 8 });
   // Production settings behind a TLS-terminating balancer: secure cookies (the default with
   // NODE_ENV=production), the balancer's X-Forwarded-For/-Proto trusted. Real password hashing
   // cost (the default), so a sign-in is a slow request worth giving up on.

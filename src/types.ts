@@ -4,6 +4,7 @@ import type { Database, Db } from './db/client.ts';
 import type { Mailer } from './lib/mail.ts';
 import type { CurrentUser } from './lib/access.ts';
 import type { Actor } from './lib/audit.ts';
+import type { DrizzleSessionStore } from './plugins/session.ts';
 
 export interface PageOptions {
   /** Fragment template rendered instead of the page for htmx (non-boosted) requests. */
@@ -17,6 +18,7 @@ declare module 'fastify' {
     database: Database;
     db: Db;
     mailer: Mailer;
+    sessionStore: DrizzleSessionStore;
   }
   interface FastifyRequest {
     user: CurrentUser | null;

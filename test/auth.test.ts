@@ -131,6 +131,40 @@ t.test('inactive users cannot sign in, and their sessions stop working', async (
   t.match(again.body, BAD_CREDENTIALS, 'the same message, so inactive accounts are not revealed');
 });
 
+t.test('the account is read with the session, once per request', async (t) => {
+  const u = await makeUser(app, 'staff', { storeIds: [] });
+  const c = new Client(app);
+  await c.login(u.email, u.password);
+  const sid = decodeURIComponent(c.cookies.get('oi.sid')!).split('.')[0]!;
+  const store = app.sessionStore;
+  const read = () => new Promise<Record<string, unknown> | null | undefined>((resolve, reject) =>
+    store.get(sid, (err, s) => (err ? reject(err) : resolve(s as Record<string, unknown> | null | undefined))));
+
+  t.equal((await read())?.userId, u.id, 'the session as stored');
+  t.equal(store.takeUser(sid, u.id + 1), undefined, 'not for another user id');
+  await read();
+  const taken = store.takeUser(sid, u.id);
+  t.equal(taken?.user.email, u.email, 'the account read in the same round trip');
+  t.same(taken?.user.storeIds, []);
+  t.equal(store.takeUser(sid, u.id), undefined, 'taken once: a second taker loads the account itself');
+
+  // A session row whose user_id column disagrees with its data (never written so) is not trusted.
+  await app.db.execute(sql`update sessions set user_id = null where sid = ${sid}`);
+  await read();
+  t.equal(store.takeUser(sid, u.id), undefined, 'falls back to loading the account');
+  t.equal((await c.get('/dashboard')).statusCode, 200, 'and the request is still signed in');
+  await app.db.execute(sql`update sessions set user_id = ${u.id} where sid = ${sid}`);
+
+  const many = await Promise.all(Array.from({ length: 8 }, () => c.get('/account/password')));
+  t.same(many.map((r) => r.statusCode), Array(8).fill(200), 'concurrent requests of one session are all signed in');
+  t.ok(many.every((r) => r.body.includes(u.email) || r.body.includes('Change password')));
+
+  await app.db.execute(sql`update users set active = false where user_id = ${u.id}`);
+  await read();
+  t.equal(store.takeUser(sid, u.id), null, 'a deactivated account reads as none');
+  t.equal((await c.get('/dashboard')).statusCode, 303, 'so the session is signed out');
+});
+
 t.test('roles: customers stay out of the back office, staff out of admin pages', async (t) => {
   const { requireAdmin } = await import('../src/plugins/guards.ts');
   const probe = await buildTestApp(t);

@@ -20,7 +20,9 @@ export default fp(async function authPlugin(app: FastifyInstance) {
     if (isApiRequest(req)) return;
     const session = req.session;
     if (!session?.userId) return;
-    const found = await loadCurrentUser(app.db, session.userId);
+    // Read with the session itself (one round trip) unless a concurrent request took it.
+    const pre = app.sessionStore.takeUser(session.sessionId, session.userId);
+    const found = pre !== undefined ? pre : await loadCurrentUser(app.db, session.userId);
     if (!found || (session.authAt ?? 0) < found.passwordChangedAt.getTime() - 1000) {
       // Deactivated, deleted, or the password changed since this session signed in.
       delete session.userId;

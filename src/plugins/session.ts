@@ -6,15 +6,30 @@ import type { FastifyInstance } from 'fastify';
 import fastifyCookie from '@fastify/cookie';
 import fastifySession, { type SessionStore, type FastifySessionObject } from '@fastify/session';
 import { eq, and, gt, lt, sql } from 'drizzle-orm';
-import { sessions, appSettings } from '../db/schema/index.ts';
+import { sessions, appSettings, users } from '../db/schema/index.ts';
 import type { Db } from '../db/client.ts';
 import { randomToken } from '../lib/tokens.ts';
+import { currentUserColumns, toLoadedUser, type LoadedUser } from '../modules/auth/repository.ts';
 
 type Callback = (err?: any) => void;
 type GetCallback = (err: any, result?: FastifySessionObject | null) => void;
 
+const MAX_PENDING_ACCOUNTS = 10_000;
+
 export class DrizzleSessionStore implements SessionStore {
-  constructor(private readonly db: Db, private readonly ttlMs: number) {}
+  /** The account behind each session just read, by session id, until the auth hook of that
+   * request takes it (see takeUser). */
+  private readonly accounts = new Map<string, { userId: number | null; account: LoadedUser | null }>();
+
+  /** Built once: building a select is most of its cost in Node (0.35 of 0.45 ms measured). */
+  private readonly readSession;
+
+  constructor(private readonly db: Db, private readonly ttlMs: number) {
+    this.readSession = db.select({ sess: sessions.sess, sessionUserId: sessions.userId, ...currentUserColumns }).from(sessions)
+      .leftJoin(users, and(eq(users.userId, sessions.userId), eq(users.active, true)))
+      .where(and(eq(sessions.sid, sql.placeholder('sid')), gt(sessions.expiresAt, sql`now()`)))
+      .prepare('oi_session_read');
+  }
 
   set(sid: string, session: FastifySessionObject, cb: Callback): void {
     const expires = session.cookie?.expires ? new Date(session.cookie.expires) : new Date(Date.now() + this.ttlMs);
@@ -25,13 +40,38 @@ export class DrizzleSessionStore implements SessionStore {
       .then(() => cb(), cb);
   }
 
+  /** The session and, in the same round trip, its signed-in account as it is now (active users
+   * only): every signed-in request re-checks the account, and a round trip is most of what a
+   * short query costs. */
   get(sid: string, cb: GetCallback): void {
-    this.db.select({ sess: sessions.sess }).from(sessions)
-      .where(and(eq(sessions.sid, sid), gt(sessions.expiresAt, sql`now()`)))
-      .then((rows) => cb(null, (rows[0]?.sess ?? null) as FastifySessionObject | null), cb);
+    this.readSession.execute({ sid })
+      .then((rows) => {
+        const row = rows[0];
+        // Entries of requests that never reach the auth hook (an API call carrying a cookie)
+        // stay until their session is read again; bound them.
+        if (this.accounts.size >= MAX_PENDING_ACCOUNTS) this.accounts.clear();
+        if (row) this.accounts.set(sid, { userId: row.sessionUserId, account: toLoadedUser(row) });
+        else this.accounts.delete(sid);
+        cb(null, (row?.sess ?? null) as FastifySessionObject | null);
+      }, cb);
+  }
+
+  /**
+   * The account read with session `sid` for user `userId`, once: undefined when there is none
+   * (a concurrent request with the same session took it, or the session was signed in since),
+   * and the caller loads the account itself. An entry is only ever as old as the latest read of
+   * its session, so a taker never sees an account older than its own request's read.
+   */
+  takeUser(sid: string, userId: number): LoadedUser | null | undefined {
+    const found = this.accounts.get(sid);
+    if (!found) return undefined;
+    this.accounts.delete(sid);
+    // The join follows the session row's user_id column; it must be the session's user.
+    return found.userId === userId ? found.account : undefined;
   }
 
   destroy(sid: string, cb: Callback): void {
+    this.accounts.delete(sid);
     this.db.delete(sessions).where(eq(sessions.sid, sid)).then(() => cb(), cb);
   }
 }
@@ -50,13 +90,15 @@ export default fp(async function sessionPlugin(app: FastifyInstance) {
   const { config } = app;
   const secret = config.sessionSecret ?? await sharedSecret(app.db, 'session_secret');
   if (secret.length < 32) throw new Error('SESSION_SECRET must be at least 32 characters');
+  const store = new DrizzleSessionStore(app.db, config.sessionTtlSeconds * 1000);
+  app.decorate('sessionStore', store);
   await app.register(fastifyCookie);
   await app.register(fastifySession, {
     secret,
     cookieName: 'oi.sid',
     saveUninitialized: false,
     rolling: false,
-    store: new DrizzleSessionStore(app.db, config.sessionTtlSeconds * 1000),
+    store,
     cookie: {
       httpOnly: true,
       sameSite: 'lax',

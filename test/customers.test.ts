@@ -258,6 +258,48 @@ t.test('customers by shipment status: distinct customers, loaded after the list,
   t.equal((await c.get('/customers/shipment-status')).statusCode, 403);
 });
 
+t.test('the order counters on customers follow every change to orders', async (t) => {
+  /** Customers whose kept counters differ from counting their orders now. */
+  const drift = async () => queryRows<{ id: number }>(app.db, sql`
+    select c.customer_id as id from customers c
+    left join (select customer_id, count(*)::int as n, max(order_tms) as l from orders group by customer_id) s using (customer_id)
+    where c.order_count <> coalesce(s.n, 0) or c.last_order_at is distinct from s.l`);
+  const counters = async (id: number) => (await queryRows<{ n: number; l: string | null }>(app.db,
+    sql`select order_count as n, last_order_at::text as l from customers where customer_id = ${id}`))[0]!;
+  t.same(await drift(), [], 'the seed\'s orders are all counted');
+
+  const [a, b] = (await queryRows<{ id: number }>(app.db, sql`insert into customers (email_address, full_name)
+    values ('count-a@find.test', 'Count A'), ('count-b@find.test', 'Count B') returning customer_id as id`)).map((r) => r.id);
+  t.same(await counters(a!), { n: 0, l: null }, 'a new customer has no orders');
+
+  // One statement, several orders of two customers (a bulk insert counts per statement).
+  const placed = await queryRows<{ id: number }>(app.db, sql`insert into orders (customer_id, store_id, order_tms) values
+    (${a}, ${storeA}, '2026-03-01T10:00:00Z'), (${a}, ${storeA}, '2026-05-01T10:00:00Z'), (${b}, ${storeA}, '2026-04-01T10:00:00Z')
+    returning order_id as id`);
+  t.same(await counters(a!), { n: 2, l: '2026-05-01 10:00:00+00' });
+  t.same(await counters(b!), { n: 1, l: '2026-04-01 10:00:00+00' });
+  await app.db.execute(sql`insert into orders (customer_id, store_id, order_tms) values (${a}, ${storeA}, '2026-01-01T00:00:00Z')`);
+  t.same(await counters(a!), { n: 3, l: '2026-05-01 10:00:00+00' }, 'an older order does not move the latest');
+
+  // Moving an order to another customer, or changing its time, counts both again.
+  await app.db.execute(sql`update orders set customer_id = ${b} where order_id = ${placed[1]!.id}`);
+  t.same(await counters(a!), { n: 2, l: '2026-03-01 10:00:00+00' });
+  t.same(await counters(b!), { n: 2, l: '2026-05-01 10:00:00+00' });
+  await app.db.execute(sql`update orders set order_status = 'PAID' where order_id = ${placed[0]!.id}`);
+  t.same(await counters(a!), { n: 2, l: '2026-03-01 10:00:00+00' }, 'a status change touches nothing');
+
+  await app.db.execute(sql`delete from orders where customer_id = ${b}`);
+  t.same(await counters(b!), { n: 0, l: null }, 'deleted orders are counted out');
+  t.same(await drift(), [], 'no customer drifts');
+
+  // The list shows and sorts by the counters.
+  const res = await adminClient.get('/customers?q=count-a@find.test');
+  t.match(res.body, /<td class="num">2<\/td>/);
+  const top = await adminClient.get('/customers?sort=lastOrderAt&order=desc&limit=5');
+  t.same(rowIds(top.body), (await expectedIds('lastOrderAt', 'desc')).slice(0, 5));
+
+});
+
 t.test('staff see every customer, with order figures of their stores only', async (t) => {
   const expected = await expectedIds('orderCount', 'desc', { storeIds: [storeA] });
   const { ids } = await walk(staffClient, '/customers?sort=orderCount&order=desc&limit=25');

@@ -15,6 +15,7 @@ import { runMigrations } from '../src/db/migrate.ts';
 import { buildApp } from '../src/app.ts';
 import { createUser } from '../src/modules/users/service.ts';
 import { systemActor } from '../src/lib/audit.ts';
+import { customerCounterDrift } from '../src/modules/customers/repository.ts';
 import { verifyStock, formatDiscrepancies } from '../src/modules/inventory/verify.ts';
 import type { Role } from '../src/db/schema/index.ts';
 import { TEMPLATE_DB, TEMPLATE_FILE, serverUrl } from './template.ts';
@@ -50,6 +51,9 @@ export async function createTestDatabase(t: Test): Promise<Database> {
     // Whatever the tests did, the stock ledger must still reconcile.
     const problems = await verifyStock(database.db);
     if (problems.length) t.fail(`stock:verify found differences after this file:\n${formatDiscrepancies(problems)}`);
+    // And every customer's kept order counters must match their orders.
+    const drift = await customerCounterDrift(database.db);
+    if (drift.length) t.fail(`customer order counters differ after this file: ${JSON.stringify(drift.slice(0, 5))}`);
     await database.close();
     await drop?.();
   });

@@ -64,8 +64,14 @@ export const customers = pgTable('customers', {
   version: integer('version').notNull().default(1),
   createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
   updatedAt: timestamp('updated_at', { withTimezone: true }).notNull().defaultNow(),
+  // Kept by triggers on orders (migration 0007), over all stores: the list sorts on them through
+  // their indexes instead of counting a million orders. Not part of the record's version.
+  orderCount: integer('order_count').notNull().default(0),
+  lastOrderAt: timestamp('last_order_at', { withTimezone: true }),
 }, (t) => [
   uniqueIndex('customers_email_lower_key').on(sql`lower(${t.emailAddress})`),
+  index('customers_order_count_idx').on(t.orderCount, t.customerId),
+  index('customers_last_order_idx').on(sql`coalesce(${t.lastOrderAt}, '-infinity'::timestamptz)`, t.customerId),
   index('customers_full_name_idx').on(t.fullName, t.customerId),
   index('customers_created_idx').on(t.createdAt, t.customerId),
   index('customers_name_trgm_idx').using('gin', sql`${t.fullName} gin_trgm_ops`),

@@ -30,23 +30,29 @@ type Keyed<T> = T & { sortKey: string };
 // Every sort value round-trips through text, so the cursor keeps timestamps to the microsecond.
 const col = <T>(expr: SQL, type: SortColumn<T>['type']): SortColumn<Keyed<T>> => ({ expr, type, value: (r) => r.sortKey });
 
-// `s` is the per-customer order summary joined in listCustomers.
-const customerKeyset: Keyset<Keyed<CustomerRow>> = {
-  sorts: {
-    customerId: col(sql`c.customer_id`, 'int'),
-    fullName: col(sql`c.full_name`, 'text'),
-    // lower(): the unique index customers_email_lower_key serves this order.
-    emailAddress: col(sql`lower(c.email_address)`, 'text'),
-    createdAt: col(sql`c.created_at`, 'timestamptz'),
-    orderCount: col(sql`coalesce(s.order_count, 0)`, 'int'),
-    // Customers without orders sort as the oldest.
-    lastOrderAt: col(sql`coalesce(s.last_order_at, '-infinity'::timestamptz)`, 'timestamptz'),
-  },
-  defaultSort: 'fullName',
-  defaultOrder: 'asc',
-  id: sql`c.customer_id`,
-  idOf: (r) => r.customerId,
+const baseSorts = {
+  customerId: col<CustomerRow>(sql`c.customer_id`, 'int'),
+  fullName: col<CustomerRow>(sql`c.full_name`, 'text'),
+  // lower(): the unique index customers_email_lower_key serves this order.
+  emailAddress: col<CustomerRow>(sql`lower(c.email_address)`, 'text'),
+  createdAt: col<CustomerRow>(sql`c.created_at`, 'timestamptz'),
 };
+const customerKeyset = (sorts: Keyset<Keyed<CustomerRow>>['sorts']): Keyset<Keyed<CustomerRow>> => ({
+  sorts, defaultSort: 'fullName', defaultOrder: 'asc', id: sql`c.customer_id`, idOf: (r) => r.customerId,
+});
+// Everyone's orders: the counters kept on customers by triggers on orders, each with its index.
+// Customers without orders sort as the oldest.
+const countedKeyset = customerKeyset({
+  ...baseSorts,
+  orderCount: col(sql`c.order_count`, 'int'),
+  lastOrderAt: col(sql`coalesce(c.last_order_at, '-infinity'::timestamptz)`, 'timestamptz'),
+});
+// A staff member's stores only: `s` is the per-customer order summary joined in listCustomers.
+const scopedKeyset = customerKeyset({
+  ...baseSorts,
+  orderCount: col(sql`coalesce(s.order_count, 0)`, 'int'),
+  lastOrderAt: col(sql`coalesce(s.last_order_at, '-infinity'::timestamptz)`, 'timestamptz'),
+});
 const AGGREGATE_SORTS = new Set(['orderCount', 'lastOrderAt']);
 
 export interface CustomerListParams { q?: string; sort?: string; order?: 'asc' | 'desc'; cursor?: string; limit?: number }
@@ -59,35 +65,42 @@ const orderSummaryLateral = (scope: OrderScope): SQL => sql`cross join lateral (
 export interface CustomerPage extends Page<CustomerRow> { sort: string; order: 'asc' | 'desc' }
 
 export async function listCustomers(db: Db, params: CustomerListParams, scope: OrderScope): Promise<CustomerPage> {
-  const plan = planKeyset(customerKeyset, params);
+  const keyset = scope === 'all' ? countedKeyset : scopedKeyset;
+  const plan = planKeyset(keyset, params);
   const q = params.q?.trim();
   const where = allOf(q ? sql`(c.full_name ilike ${likePattern(q)} or c.email_address ilike ${likePattern(q)})` : undefined, plan.where);
   const filter = where ? sql`where ${where}` : sql``;
   const orderBy = sql.join(plan.orderBy, sql`, `);
+  const sortExpr = keyset.sorts[plan.sort]!.expr;
   let source: SQL;
-  if (!AGGREGATE_SORTS.has(plan.sort)) {
-    // Sorting on a customer column: pick the page from customers alone (walking the column's
-    // index), then compute the order summary for those ~50 rows only (one index probe each).
-    source = sql`(select * from customers c ${filter} order by ${orderBy} limit ${plan.limit}) c ${orderSummaryLateral(scope)}`;
-  } else if (q) {
-    // Sorting a search by the order summary: one probe per matching customer.
-    source = sql`customers c ${orderSummaryLateral(scope)} ${filter}`;
+  let summary: SQL;
+  if (scope === 'all') {
+    // Every column, the counters too, is on customers: one index walk picks the page.
+    source = sql`customers c ${filter}`;
+    summary = sql`c.order_count as "orderCount", c.last_order_at as "lastOrderAt"`;
   } else {
-    // Sorting everyone by the order summary: one grouped pass over orders_customer_tms_idx
-    // joined to customers (cheaper than 500k probes, still ~a second at 1M orders). At scale
-    // this wants maintained counters with their own indexes (see README.md here).
-    source = sql`customers c left join (select o.customer_id, count(*)::int as order_count, max(o.order_tms) as last_order_at
-        from orders o where ${inScope(sql`o.store_id`, scope)} group by o.customer_id) s on s.customer_id = c.customer_id ${filter}`;
+    summary = sql`coalesce(s.order_count, 0)::int as "orderCount", s.last_order_at as "lastOrderAt"`;
+    if (!AGGREGATE_SORTS.has(plan.sort)) {
+      // Sorting on a customer column: pick the page from customers alone (walking the column's
+      // index), then count the staff member's orders for those ~50 rows only.
+      source = sql`(select * from customers c ${filter} order by ${orderBy} limit ${plan.limit}) c ${orderSummaryLateral(scope)}`;
+    } else if (q) {
+      // Sorting a search by the order summary: one probe per matching customer.
+      source = sql`customers c ${orderSummaryLateral(scope)} ${filter}`;
+    } else {
+      // Sorting everyone by the summary of the staff member's stores: one grouped pass over
+      // their orders (a few stores' share of them) joined to customers.
+      source = sql`customers c left join (select o.customer_id, count(*)::int as order_count, max(o.order_tms) as last_order_at
+          from orders o where ${inScope(sql`o.store_id`, scope)} group by o.customer_id) s on s.customer_id = c.customer_id ${filter}`;
+    }
   }
-  const sortExpr = customerKeyset.sorts[plan.sort]!.expr;
   const rows = await listRows<Keyed<CustomerRow>>(db, sql`
     select c.customer_id as "customerId", c.email_address as "emailAddress", c.full_name as "fullName",
-      c.created_at as "createdAt", c.version, coalesce(s.order_count, 0)::int as "orderCount",
-      s.last_order_at as "lastOrderAt", (${sortExpr})::text as "sortKey"
+      c.created_at as "createdAt", c.version, ${summary}, (${sortExpr})::text as "sortKey"
     from ${source}
     order by ${orderBy}
     limit ${plan.limit}`, params.cursor);
-  const page = toPage(customerKeyset, plan, rows.map(normalizeCustomer), !!params.cursor);
+  const page = toPage(keyset, plan, rows.map(normalizeCustomer), !!params.cursor);
   return { ...page, sort: plan.sort, order: plan.order };
 }
 
@@ -204,4 +217,16 @@ export async function shipmentStatusSummary(db: Db, scope: OrderScope): Promise<
     group by d.shipment_status`);
   const found = new Map(rows.map((r) => [r.shipmentStatus, Number(r.customers)]));
   return shipmentStatuses.map((s) => ({ shipmentStatus: s, customers: found.get(s) ?? 0 }));
+}
+
+/** Customers whose kept order counters (order_count, last_order_at) differ from counting their
+ * orders now: none, unless a trigger was bypassed. Checked by stock:verify. */
+export async function customerCounterDrift(db: Db): Promise<Array<{ customerId: number; kept: number; counted: number }>> {
+  const rows = await queryRows<{ customerId: number; kept: number; counted: number }>(db, sql`
+    select c.customer_id as "customerId", c.order_count as kept, coalesce(s.n, 0)::int as counted
+    from customers c
+    left join (select customer_id, count(*)::int as n, max(order_tms) as l from orders group by customer_id) s using (customer_id)
+    where c.order_count <> coalesce(s.n, 0) or c.last_order_at is distinct from s.l
+    order by c.customer_id limit 100`);
+  return rows.map((r) => ({ customerId: Number(r.customerId), kept: Number(r.kept), counted: Number(r.counted) }));
 }

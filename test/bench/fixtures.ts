@@ -11,6 +11,8 @@ export interface Fixtures {
   customerRange: [number, number];
   orderRange: [number, number];
   nameFragment: string;
+  /** A word of product names matching about 1 % of the catalogue (a search with many hits). */
+  productWord: string;
   brand: string;
   year: number;
   /** Pairs with at least MIN_AVAILABLE units available, by store. */
@@ -35,8 +37,11 @@ export async function loadFixtures(url: string): Promise<Fixtures> {
     const [cust] = await q<{ lo: number; hi: number }>('select min(customer_id) as lo, max(customer_id) as hi from customers');
     const [ord] = await q<{ lo: string; hi: string }>('select min(order_id) as lo, max(order_id) as hi from orders');
     // The most common surname in a sample: a search that matches many rows (the hard case).
-    const [name] = await q<{ w: string }>(`select lower(split_part(full_name, ' ', 2)) as w from customers tablesample system (5)
+    const [name] = await q<{ w: string }>(`select lower(split_part(full_name, ' ', 2)) as w from customers tablesample system (5) repeatable (7)
       where full_name like '% %' group by 1 order by count(*) desc limit 1`);
+    const [word] = await q<{ w: string }>(`with s as (select product_name from products tablesample system (5) repeatable (7)),
+      w as (select lower(regexp_split_to_table(product_name, '[^A-Za-z]+')) as w from s)
+      select w from w where length(w) >= 4 group by w order by abs(count(*) - (select count(*) from s) * 0.01), w limit 1`);
     const [brand] = await q<{ b: string }>('select brand as b from products where brand is not null group by brand order by count(*) desc limit 1');
     const [year] = await q<{ y: number }>('select extract(year from max(order_tms))::int as y from orders');
     // A random sample of about 20,000 stocked pairs (a sample of pages, not a scan).
@@ -60,7 +65,7 @@ export async function loadFixtures(url: string): Promise<Fixtures> {
     return {
       storeIds, staffStoreIds: staff, adminId: admin!.id,
       customerRange: [cust!.lo, cust!.hi], orderRange: [Number(ord!.lo), Number(ord!.hi)],
-      nameFragment: name?.w || 'smith', brand: brand?.b ?? '', year: year?.y ?? new Date().getFullYear(),
+      nameFragment: name?.w || 'smith', productWord: word?.w || 'shirt', brand: brand?.b ?? '', year: year?.y ?? new Date().getFullYear(),
       stockByStore, hot,
     };
   } finally {

@@ -41,27 +41,35 @@ export interface RouteDef {
 }
 
 const enc = encodeURIComponent;
-let deepCursorPath: string | undefined;
+const deepPaths = new Map<string, string>();
 
-/** Follows rel="next" from the first customers page, as a person paging far down would. */
-async function deepCustomersPage(ctx: RouteContext): Promise<{ path?: string; note?: string }> {
-  const pages = ctx.small ? 20 : 300;
-  if (!deepCursorPath) {
-    let path = '/customers';
+/** Follows the list's next link from its first page (rel="next" on a page, nextCursor in the
+ * API's answer), as a person or a client paging far down would, and measures that page. */
+function deepPage(first: string, kind: 'html' | 'api'): (ctx: RouteContext) => Promise<{ path?: string; note?: string }> {
+  return async (ctx) => {
+    const known = deepPaths.get(first);
+    if (known) return { path: known, note: 'same deep cursor' };
+    const pages = ctx.small ? 20 : 300;
+    const headers = kind === 'api' ? ctx.headers.adminToken : ctx.headers.admin;
+    let path = first;
     let followed = 0;
     const started = performance.now();
     for (; followed < pages; followed++) {
-      const r = await request(ctx.baseUrl, 'GET', path, ctx.headers.admin);
+      const r = await request(ctx.baseUrl, 'GET', path, headers);
       if (r.status !== 200) throw new Error(`GET ${path} answered ${r.status} while walking to a deep page`);
-      const next = nextLink(r.text);
+      let next: string | undefined;
+      if (kind === 'html') next = nextLink(r.text);
+      else {
+        const cursor = (JSON.parse(r.text) as { nextCursor?: string | null }).nextCursor;
+        if (cursor) next = `${first}${first.includes('?') ? '&' : '?'}cursor=${enc(cursor)}`;
+      }
       if (!next) break;
       path = next;
     }
-    deepCursorPath = path;
+    deepPaths.set(first, path);
     const ms = (performance.now() - started) / Math.max(1, followed);
-    return { path, note: `page ${followed + 1} (${followed} rel=next hops, ${ms.toFixed(0)} ms each, one client)` };
-  }
-  return { path: deepCursorPath, note: 'same deep cursor' };
+    return { path, note: `page ${followed + 1} (${followed} next-page hops, ${ms.toFixed(0)} ms each, one client)` };
+  };
 }
 
 /** Sets the hot pair's available stock to about 40 % of what the spread run placed in the same
@@ -85,22 +93,36 @@ const SPREAD = 'POST /api/v1/orders (3 lines, spread)';
 
 export function routeList(fx: Fixtures, connections: number): RouteDef[] {
   const q = fx.nameFragment;
+  const pw = fx.productWord;
   const y = fx.year;
   const pairs = staffPairs(fx);
   const staffStores = fx.staffStoreIds;
   const defs: RouteDef[] = [
     { name: 'GET /dashboard', groups: ['dashboard'], reference: 'pk-page', auth: 'admin', method: 'GET', path: '/dashboard', connections: 10 },
     { name: 'GET /dashboard', groups: ['dashboard'], reference: 'pk-page', auth: 'admin', method: 'GET', path: '/dashboard' },
+    // Issue 3's list routes: first page, a deep keyset page, a search and a filtered or sorted
+    // page, for customers and products, each as a page and through the API.
+    { name: 'GET /customers', groups: ['lists'], reference: 'pk-page', auth: 'admin', method: 'GET', path: '/customers' },
+    { name: 'GET /customers (deep keyset page)', groups: ['lists'], reference: 'pk-page', auth: 'admin', method: 'GET', path: '/customers', prepare: deepPage('/customers', 'html') },
     { name: `GET /customers?q=${q}`, groups: ['lists'], reference: 'pk-page', auth: 'admin', method: 'GET', path: `/customers?q=${enc(q)}` },
-    { name: 'GET /customers (deep keyset page)', groups: ['lists'], reference: 'pk-page', auth: 'admin', method: 'GET', path: '/customers', prepare: deepCustomersPage },
+    { name: 'GET /customers?sort=lastOrderAt&order=desc', groups: ['lists'], reference: 'pk-page', auth: 'admin', method: 'GET', path: '/customers?sort=lastOrderAt&order=desc' },
+    { name: 'GET /products', groups: ['lists'], reference: 'pk-page', auth: 'admin', method: 'GET', path: '/products' },
+    { name: 'GET /products (deep keyset page)', groups: ['lists'], reference: 'pk-page', auth: 'admin', method: 'GET', path: '/products', prepare: deepPage('/products', 'html') },
+    { name: `GET /products?q=${pw}`, groups: ['lists'], reference: 'pk-page', auth: 'admin', method: 'GET', path: `/products?q=${enc(pw)}` },
     { name: `GET /products?brand=${fx.brand}&sort=unitPrice&order=desc`, groups: ['lists'], reference: 'pk-page', auth: 'admin', method: 'GET', path: `/products?brand=${enc(fx.brand)}&sort=unitPrice&order=desc` },
+    { name: 'GET /api/v1/customers', groups: ['lists'], reference: 'pk-page', auth: 'adminToken', method: 'GET', path: '/api/v1/customers' },
+    { name: 'GET /api/v1/customers (deep cursor)', groups: ['lists'], reference: 'pk-page', auth: 'adminToken', method: 'GET', path: '/api/v1/customers', prepare: deepPage('/api/v1/customers', 'api') },
+    { name: `GET /api/v1/customers?q=${q}`, groups: ['lists'], reference: 'pk-page', auth: 'adminToken', method: 'GET', path: `/api/v1/customers?q=${enc(q)}` },
+    { name: 'GET /api/v1/customers?sort=lastOrderAt&order=desc', groups: ['lists'], reference: 'pk-page', auth: 'adminToken', method: 'GET', path: '/api/v1/customers?sort=lastOrderAt&order=desc' },
+    { name: 'GET /api/v1/products', groups: ['lists'], reference: 'pk-page', auth: 'adminToken', method: 'GET', path: '/api/v1/products' },
+    { name: 'GET /api/v1/products (deep cursor)', groups: ['lists'], reference: 'pk-page', auth: 'adminToken', method: 'GET', path: '/api/v1/products', prepare: deepPage('/api/v1/products', 'api') },
+    { name: `GET /api/v1/products?q=${pw}`, groups: ['lists'], reference: 'pk-page', auth: 'adminToken', method: 'GET', path: `/api/v1/products?q=${enc(pw)}` },
+    { name: `GET /api/v1/products?brand=${fx.brand}&sort=unitPrice&order=desc`, groups: ['lists'], reference: 'pk-page', auth: 'adminToken', method: 'GET', path: `/api/v1/products?brand=${enc(fx.brand)}&sort=unitPrice&order=desc` },
     { name: 'GET /orders?status=PAID', groups: ['lists'], reference: 'pk-page', auth: 'admin', method: 'GET', path: '/orders?status=PAID' },
     { name: 'GET /inventory?lowStock=true', groups: ['lists'], reference: 'pk-page', auth: 'admin', method: 'GET', path: '/inventory?lowStock=true' },
     { name: 'GET /orders/:id (random ids)', groups: ['orders', 'lists'], reference: 'pk-page', auth: 'admin', method: 'GET', path: `/orders/${fx.orderRange[0]}`,
       nextPath: () => `/orders/${between(...fx.orderRange)}` },
     { name: `GET /shop?storeId=${fx.storeIds[0]}`, groups: ['lists'], reference: 'pk-page', auth: 'customer', method: 'GET', path: `/shop?storeId=${fx.storeIds[0]}` },
-    { name: `GET /api/v1/customers?q=${q}`, groups: ['lists'], reference: 'pk-page', auth: 'adminToken', method: 'GET', path: `/api/v1/customers?q=${enc(q)}` },
-    { name: `GET /api/v1/products?brand=${fx.brand}`, groups: ['lists'], reference: 'pk-page', auth: 'adminToken', method: 'GET', path: `/api/v1/products?brand=${enc(fx.brand)}` },
     ...['sales', 'product-sales', 'order-status', 'shipment-status'].map((r): RouteDef => (
       { name: `GET /api/v1/reports/${r}?year=${y}`, groups: ['dashboard'], reference: 'pk-page', auth: 'adminToken', method: 'GET', path: `/api/v1/reports/${r}?year=${y}` })),
     { name: 'GET /api/v1/reports/stock-value', groups: ['dashboard'], reference: 'pk-page', auth: 'adminToken', method: 'GET', path: '/api/v1/reports/stock-value' },

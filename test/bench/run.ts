@@ -83,7 +83,7 @@ async function main(): Promise<number> {
     const seed = await prepareDatabase(pg, database, sizes, log);
     dbUrl = pg.url(database);
     const fx = await loadFixtures(dbUrl);
-    log(`fixtures: q="${fx.nameFragment}", brand="${fx.brand}", year ${fx.year}, staff stores ${fx.staffStoreIds.join(',')}, ${[...fx.stockByStore.values()].reduce((a, l) => a + l.length, 0)} stocked pairs sampled`);
+    log(`fixtures: q="${fx.nameFragment}", product word "${fx.productWord}", brand="${fx.brand}", year ${fx.year}, staff stores ${fx.staffStoreIds.join(',')}, ${[...fx.stockByStore.values()].reduce((a, l) => a + l.length, 0)} stocked pairs sampled`);
 
     const defs = routeList(fx, connections).filter((r) => r.groups.some((g) => groups.includes(g)));
     const sqlKinds = [...new Set(defs.map((d) => d.reference))].filter((r) => r !== 'pk-page').map((r) => (r === 'sql-order' ? 'order' : 'adjustment') as SqlKind);

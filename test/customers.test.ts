@@ -165,6 +165,23 @@ t.test('search by name or email, case-insensitive, wildcards taken literally', a
   t.notMatch(res.body, '<script>x', 'the search text is escaped');
   t.match(res.body, 'value="&lt;script&gt;"');
 
+  // Punctuation, short words and spaces are matched exactly.
+  const named = await queryRows<{ id: number; name: string }>(app.db, sql`insert into customers (email_address, full_name) values
+    ('m.dquillonx@find.test', 'Maureen D''Quillonx'), ('m.d.quillonx@find.test', 'Maureen Dquillonx'), ('jo.o@find.test', 'Jo D Quillonx Smithee')
+    returning customer_id as id, full_name as name`);
+  const idOf = (name: string) => named.find((r) => r.name === name)!.id;
+  res = await adminClient.get(`/customers?q=${encodeURIComponent("d'quillonx")}`);
+  t.same(rowIds(res.body), [idOf("Maureen D'Quillonx")], '"d\'quillonx" finds D\'Quillonx only, not Dquillonx or "D Quillonx"');
+  res = await adminClient.get(`/customers?q=${encodeURIComponent("EN D'Q")}`);
+  t.same(rowIds(res.body), [idOf("Maureen D'Quillonx")], 'across words and punctuation');
+  res = await adminClient.get(`/customers?q=${encodeURIComponent('d quillonx smithee')}`);
+  t.same(rowIds(res.body), [idOf('Jo D Quillonx Smithee')], 'words in order, spaces exact');
+  res = await adminClient.get(`/customers?q=${encodeURIComponent('quillonx smithee d')}`);
+  t.same(rowIds(res.body), [], 'not in another order');
+  res = await adminClient.get(`/customers?q=${encodeURIComponent('dquillonx@find')}`);
+  t.same(rowIds(res.body), [idOf("Maureen D'Quillonx")], 'emails too');
+  await app.db.execute(sql`delete from customers where customer_id in (${sql.join(named.map((r) => sql`${r.id}`), sql`, `)})`);
+
   const expected = await expectedIds('orderCount', 'desc', { q: 'example.org' });
   t.ok(expected.length > 5);
   const { ids } = await walk(adminClient, '/customers?q=example.org&sort=orderCount&order=desc&limit=4');

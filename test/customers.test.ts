@@ -5,7 +5,7 @@ import { sql } from 'drizzle-orm';
 import { buildTestApp, Client, makeUser } from './helper.ts';
 import { seedData } from '../src/db/seed.ts';
 import { queryRows } from '../src/db/client.ts';
-import { customerCounterDrift } from '../src/modules/customers/repository.ts';
+import { customerCounterDrift, listCustomers, SEARCH_WINDOW } from '../src/modules/customers/repository.ts';
 
 const { app } = await buildTestApp(t);
 await seedData(app.db, { stores: 3, products: 20, customers: 70, orders: 400 });
@@ -190,6 +190,30 @@ t.test('search by name or email, case-insensitive, wildcards taken literally', a
   res = await adminClient.get('/customers?q=example.org&sort=orderCount&order=desc&limit=4');
   t.match(unescape(link(res.body, 'next')!), /q=example\.org/);
   t.match(res.body, /href="\/customers\?q=example\.org&amp;sort=fullName&amp;order=asc/, 'sort headers keep the search');
+});
+
+t.test('a search gives the same pages whichever way it is read: the key-order window or every match', async (t) => {
+  // A window of 3 rows never fills a page of 7, so the trigram branch reads every match; 12 rows
+  // fill it for broad terms; the default window holds the whole test data set.
+  for (const window of [3, 12, SEARCH_WINDOW]) {
+    for (const sort of Object.keys(SORT_SQL)) {
+      for (const order of ['asc', 'desc'] as const) {
+        for (const q of ['a', 'example', 'zelda', 'nobody-at-all']) {
+          for (const scope of ['all', [storeA]] as const) {
+            const ids: number[] = [];
+            let cursor: string | undefined;
+            do {
+              const page = await listCustomers(app.db, { q, sort, order, cursor, limit: 7 }, scope === 'all' ? 'all' : [...scope], window);
+              ids.push(...page.items.map((r) => r.customerId));
+              cursor = page.nextCursor ?? undefined;
+            } while (cursor && ids.length < 500);
+            const expected = await expectedIds(sort, order, { q, storeIds: scope === 'all' ? undefined : [...scope] });
+            t.same(ids, expected, `window ${window}, ${sort} ${order}, q=${q}, scope ${String(scope)}`);
+          }
+        }
+      }
+    }
+  }
 });
 
 t.test('htmx requests get the rows fragment; boosted and history restores get the page', async (t) => {

@@ -94,7 +94,7 @@ async function main(argv: string[]): Promise<number> {
         console.error(formatDiscrepancies(problems));
         console.error(`stock:verify: ${problems.length} (store, product) rows differ`);
       }
-      for (const d of drift) console.error(`customer ${d.customerId}: order_count ${d.kept}, orders counted ${d.counted} (or the latest order time differs)`);
+      for (const d of drift) console.error(`customer ${d.customerId}: ${d.kept === null ? 'no order counters row' : `order_count ${d.kept}`}, orders counted ${d.counted} (or the latest order time differs)`);
       if (drift.length) console.error(`stock:verify: ${drift.length}${drift.length === 100 ? '+' : ''} customers' order counters differ from their orders`);
       return 1;
     }

@@ -300,16 +300,18 @@ t.test('customers by shipment status: distinct customers, loaded after the list,
   t.equal((await c.get('/customers/shipment-status')).statusCode, 403);
 });
 
-t.test('the order counters on customers follow every change to orders', async (t) => {
+t.test('the customers\' order counters follow every change to orders', async (t) => {
   /** Customers whose kept counters differ from counting their orders now. */
   const drift = () => customerCounterDrift(app.db);
   const counters = async (id: number) => (await queryRows<{ n: number; l: string | null }>(app.db,
-    sql`select order_count as n, last_order_at::text as l from customers where customer_id = ${id}`))[0]!;
+    sql`select order_count as n, last_order_at::text as l from customer_order_stats where customer_id = ${id}`))[0]!;
+  const rowVersion = async (id: number) => (await queryRows<{ x: string }>(app.db, sql`select xmin::text as x from customers where customer_id = ${id}`))[0]!.x;
   t.same(await drift(), [], 'the seed\'s orders are all counted');
 
   const [a, b] = (await queryRows<{ id: number }>(app.db, sql`insert into customers (email_address, full_name)
     values ('count-a@find.test', 'Count A'), ('count-b@find.test', 'Count B') returning customer_id as id`)).map((r) => r.id);
   t.same(await counters(a!), { n: 0, l: null }, 'a new customer has no orders');
+  const untouched = await rowVersion(a!);
 
   // One statement, several orders of two customers (a bulk insert counts per statement).
   const placed = await queryRows<{ id: number }>(app.db, sql`insert into orders (customer_id, store_id, order_tms) values
@@ -317,6 +319,7 @@ t.test('the order counters on customers follow every change to orders', async (t
     returning order_id as id`);
   t.same(await counters(a!), { n: 2, l: '2026-05-01 10:00:00+00' });
   t.same(await counters(b!), { n: 1, l: '2026-04-01 10:00:00+00' });
+  t.equal(await rowVersion(a!), untouched, 'the customer row itself is not rewritten (its indexes stay as they were)');
   await app.db.execute(sql`insert into orders (customer_id, store_id, order_tms) values (${a}, ${storeA}, '2026-01-01T00:00:00Z')`);
   t.same(await counters(a!), { n: 3, l: '2026-05-01 10:00:00+00' }, 'an older order does not move the latest');
 
@@ -330,6 +333,11 @@ t.test('the order counters on customers follow every change to orders', async (t
   await app.db.execute(sql`delete from orders where customer_id = ${b}`);
   t.same(await counters(b!), { n: 0, l: null }, 'deleted orders are counted out');
   t.same(await drift(), [], 'no customer drifts');
+  await app.db.execute(sql`delete from customer_order_stats where customer_id = ${b}`);
+  t.match(await drift(), [{ customerId: b, kept: null, counted: 0 }], 'a missing counters row is drift too');
+  await app.db.execute(sql`insert into customer_order_stats (customer_id) values (${b})`);
+  await app.db.execute(sql`delete from customers where customer_id = ${b}`);
+  t.same(await queryRows(app.db, sql`select 1 from customer_order_stats where customer_id = ${b}`), [], 'a deleted customer takes its counters');
 
   // The list shows and sorts by the counters.
   const res = await adminClient.get('/customers?q=count-a@find.test');

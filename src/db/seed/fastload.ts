@@ -10,9 +10,13 @@
 //     inventory rows are UPDATEd (row-locked) by writeStock, which checks the count.
 // Only used when the role may set it (superuser: always on PGlite) and when no ordinary trigger
 // that would be skipped exists on an INSERT into the seeded tables or an UPDATE of inventory (the
-// ledger's own guard fires on UPDATE/DELETE of stock_movements only, which the seed never does).
+// ledger's own guard fires on UPDATE/DELETE of stock_movements only, which the seed never does),
+// except the customers' order-counter trigger on orders, whose work countSeededOrders does instead.
 import { sql } from 'drizzle-orm';
 import { type Exec, one } from './util.ts';
+
+/** The trigger on orders that keeps customer_order_stats (migrations 0007 and 0009). */
+const COUNTER_TRIGGER = 'orders_count_insert';
 
 export async function enableFastLoad(tx: Exec): Promise<boolean> {
   const { ok } = await one<{ ok: boolean }>(tx, sql`
@@ -22,6 +26,7 @@ export async function enableFastLoad(tx: Exec): Promise<boolean> {
         and t.tgrelid in ('inventory'::regclass, 'stock_movements'::regclass, 'orders'::regclass,
           'order_items'::regclass, 'shipments'::regclass, 'order_events'::regclass)
         and (t.tgtype & 4 <> 0 or (t.tgrelid = 'inventory'::regclass and t.tgtype & 16 <> 0))
+        and not (t.tgrelid = 'orders'::regclass and t.tgname = ${COUNTER_TRIGGER})
     ) as ok`);
   if (ok) await tx.execute(sql`set local session_replication_role = replica`);
   return ok;
@@ -47,4 +52,14 @@ export async function lockReferences(tx: Exec): Promise<void> {
   for (const c of checks) {
     if (c.n.got !== c.n.want) throw new Error(`seed: ${c.n.want - c.n.got} referenced ${c.what}(s) do not exist`);
   }
+}
+
+/** What the skipped counter trigger would have done for the chunk's orders (seed_o), in one
+ * statement: the same upsert as customers_count_new_orders(). */
+export async function countSeededOrders(tx: Exec): Promise<void> {
+  await tx.execute(sql`
+    insert into customer_order_stats as s (customer_id, order_count, last_order_at)
+      select customer_id, count(*)::int, max(tms) from seed_o group by customer_id
+    on conflict (customer_id) do update
+      set order_count = s.order_count + excluded.order_count, last_order_at = greatest(s.last_order_at, excluded.last_order_at)`);
 }

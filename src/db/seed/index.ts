@@ -21,7 +21,7 @@ import { type CustomerSource, dropWorkTables, groupStores, planOrders, plannedPe
 import { buildChunkPool, type ChunkStores, stockCandidates } from './stock.ts';
 import { writeOrders } from './orders.ts';
 import { writeStock } from './ledger.ts';
-import { enableFastLoad, lockReferences } from './fastload.ts';
+import { countSeededOrders, enableFastLoad, lockReferences } from './fastload.ts';
 
 export interface SeedOptions {
   /** New stores to add; default 5 on an empty database, otherwise 0. */
@@ -165,7 +165,10 @@ async function seedChunk(tx: Exec, stock: ChunkStores, orders: number, big: bool
   // A store that stocks nothing cannot take its planned orders (only possible with a tiny density).
   if (o.orders !== orders) throw new Error(`seed: chunk wrote ${o.orders} orders instead of ${orders} (${empty} stores without stock)`);
   const st = await writeStock(tx, now, big);
-  if (fast) await lockReferences(tx);
+  if (fast) {
+    await lockReferences(tx);
+    await countSeededOrders(tx);
+  }
   sum.orders += o.orders;
   sum.orderItems += o.orderItems;
   sum.shipments += o.shipments;

@@ -40,8 +40,12 @@ const baseSorts = {
 const customerKeyset = (sorts: Keyset<Keyed<CustomerRow>>['sorts']): Keyset<Keyed<CustomerRow>> => ({
   sorts, defaultSort: 'fullName', defaultOrder: 'asc', id: sql`c.customer_id`, idOf: (r) => r.customerId,
 });
-// Everyone's orders: the counters kept on customers by triggers on orders, each with its index.
-// Customers without orders sort as the oldest.
+// Everyone's orders: the counters kept in customer_order_stats by triggers on orders, each with
+// its index, read through COUNTED. Customers without orders sort as the oldest.
+/** Customers with their counters, as one relation whose columns are customers' plus order_count
+ * and last_order_at (PostgreSQL flattens it into a join). */
+const COUNTED = sql`(select c.*, s.order_count, s.last_order_at from customers c
+  join customer_order_stats s on s.customer_id = c.customer_id)`;
 const countedKeyset = customerKeyset({
   ...baseSorts,
   orderCount: col(sql`c.order_count`, 'int'),
@@ -79,16 +83,16 @@ export const SEARCH_WINDOW = 1000;
  * of that plan), then the top of them sorted. The one-time filters on `enough` make exactly one
  * branch execute. Same rows, same order as the plain query.
  */
-function searchPage(match: SQL, keysetWhere: SQL | undefined, orderBy: SQL, limit: number, window: number): SQL {
+function searchPage(base: SQL, match: SQL, keysetWhere: SQL | undefined, orderBy: SQL, limit: number, window: number): SQL {
   const from = keysetWhere ? sql`where ${keysetWhere}` : sql``;
   return sql`(
     with win as materialized (
-      select c.*, (${match}) as hit from customers c ${from} order by ${orderBy} limit ${window}),
+      select c.*, (${match}) as hit from ${base} c ${from} order by ${orderBy} limit ${window}),
     enough as (select count(*) filter (where hit) >= ${limit} or count(*) < ${window} as yes from win)
     select * from (select * from win c where hit order by ${orderBy} limit ${limit}) walked
       where (select yes from enough)
     union all
-    select * from (select * from (select c.*, true as hit from customers c where ${allOf(match, keysetWhere)} offset 0) c
+    select * from (select * from (select c.*, true as hit from ${base} c where ${allOf(match, keysetWhere)} offset 0) c
                    order by ${orderBy} limit ${limit}) matched
       where not (select yes from enough)
   ) c`;
@@ -107,16 +111,16 @@ export async function listCustomers(db: Db, params: CustomerListParams, scope: O
   let source: SQL;
   let summary: SQL;
   if (scope === 'all') {
-    // Every column, the counters too, is on customers: one index walk picks the page (a search:
-    // see searchPage).
-    source = match ? searchPage(match, plan.where, orderBy, plan.limit, searchWindow) : sql`customers c ${filter}`;
+    // Customers with their kept counters: one index walk picks the page (a search: see
+    // searchPage), on customers or on the counters, joined row by row to the other.
+    source = match ? searchPage(COUNTED, match, plan.where, orderBy, plan.limit, searchWindow) : sql`${COUNTED} c ${filter}`;
     summary = sql`c.order_count as "orderCount", c.last_order_at as "lastOrderAt"`;
   } else {
     summary = sql`coalesce(s.order_count, 0)::int as "orderCount", s.last_order_at as "lastOrderAt"`;
     if (!AGGREGATE_SORTS.has(plan.sort)) {
       // Sorting on a customer column: pick the page from customers alone (walking the column's
       // index), then count the staff member's orders for those ~50 rows only.
-      const pick = match ? searchPage(match, plan.where, orderBy, plan.limit, searchWindow)
+      const pick = match ? searchPage(sql`customers`, match, plan.where, orderBy, plan.limit, searchWindow)
         : sql`(select * from customers c ${filter} order by ${orderBy} limit ${plan.limit}) c`;
       source = sql`${pick} ${orderSummaryLateral(scope)}`;
     } else if (q) {
@@ -254,14 +258,15 @@ export async function shipmentStatusSummary(db: Db, scope: OrderScope): Promise<
   return shipmentStatuses.map((s) => ({ shipmentStatus: s, customers: found.get(s) ?? 0 }));
 }
 
-/** Customers whose kept order counters (order_count, last_order_at) differ from counting their
- * orders now: none, unless a trigger was bypassed. Checked by stock:verify. */
-export async function customerCounterDrift(db: Db): Promise<Array<{ customerId: number; kept: number; counted: number }>> {
-  const rows = await queryRows<{ customerId: number; kept: number; counted: number }>(db, sql`
-    select c.customer_id as "customerId", c.order_count as kept, coalesce(s.n, 0)::int as counted
+/** Customers whose kept order counters (customer_order_stats) differ from counting their orders
+ * now, or who have no counters row: none, unless a trigger was bypassed. Checked by stock:verify. */
+export async function customerCounterDrift(db: Db): Promise<Array<{ customerId: number; kept: number | null; counted: number }>> {
+  const rows = await queryRows<{ customerId: number; kept: number | null; counted: number }>(db, sql`
+    select c.customer_id as "customerId", k.order_count as kept, coalesce(s.n, 0)::int as counted
     from customers c
-    left join (select customer_id, count(*)::int as n, max(order_tms) as l from orders group by customer_id) s using (customer_id)
-    where c.order_count <> coalesce(s.n, 0) or c.last_order_at is distinct from s.l
+    left join customer_order_stats k on k.customer_id = c.customer_id
+    left join (select customer_id, count(*)::int as n, max(order_tms) as l from orders group by customer_id) s on s.customer_id = c.customer_id
+    where k.customer_id is null or k.order_count <> coalesce(s.n, 0) or k.last_order_at is distinct from s.l
     order by c.customer_id limit 100`);
-  return rows.map((r) => ({ customerId: Number(r.customerId), kept: Number(r.kept), counted: Number(r.counted) }));
+  return rows.map((r) => ({ customerId: Number(r.customerId), kept: r.kept === null ? null : Number(r.kept), counted: Number(r.counted) }));
 }

@@ -70,39 +70,48 @@ export interface CustomerPage extends Page<CustomerRow> { sort: string; order: '
 
 /** Rows a search reads in key order before it stops hoping to fill the page that way. */
 export const SEARCH_WINDOW = 1000;
+/** The window for a text without three letters or digits in a row ("o'h", "j d"): pg_trgm
+ * draws trigrams from each word, so such a text gives it only weak ones (60,000 candidates to
+ * recheck for "o'h", 120 ms) and walking further in key order is the cheaper way to a page. */
+export const WEAK_SEARCH_WINDOW = 25_000;
+const weakForTrigrams = (q: string) => !/[\p{L}\p{N}]{3}/u.test(q);
 
 /**
- * The customers of one page of a search, as a subquery over customers' columns, in one statement
+ * The customers of one page of a search, as a subquery over `base`'s columns, in one statement
  * whose plan PostgreSQL cannot get badly wrong. A `%text%` match has no usable selectivity
  * estimate, so left alone the planner sometimes walks the sort index filtering row by row until
  * the page is full (19,000 rows and 40 ms for a surname shared by 0.2 % of 500,000 customers)
  * and sometimes reads the trigram matches and sorts them (5 ms), whichever it guesses. Here it
- * first walks at most SEARCH_WINDOW rows from the page's start in key order: a broad term fills
- * the page there (a few ms at most). Only when the window runs out with the page unfilled does the
- * second branch run: every match through the trigram indexes (OFFSET 0 keeps the sort index out
- * of that plan), then the top of them sorted. The one-time filters on `enough` make exactly one
- * branch execute. Same rows, same order as the plain query.
+ * first walks at most `window` rows from the page's start in key order, stopping as soon as the
+ * page is full: a broad term fills it there (a few ms at most). Only when the window runs out
+ * with the page unfilled does the second branch run: every match through the trigram indexes
+ * (OFFSET 0 keeps the sort index out of that plan), then the top of them sorted. The one-time
+ * filters on `enough` make exactly one branch execute. Same rows, same order as the plain query.
  */
 function searchPage(base: SQL, match: SQL, keysetWhere: SQL | undefined, orderBy: SQL, limit: number, window: number): SQL {
   const from = keysetWhere ? sql`where ${keysetWhere}` : sql``;
   return sql`(
-    with win as materialized (
-      select c.*, (${match}) as hit from ${base} c ${from} order by ${orderBy} limit ${window}),
-    enough as (select count(*) filter (where hit) >= ${limit} or count(*) < ${window} as yes from win)
-    select * from (select * from win c where hit order by ${orderBy} limit ${limit}) walked
-      where (select yes from enough)
+    with walked as materialized (
+      select * from (select c.* from ${base} c ${from} order by ${orderBy} limit ${window}) c
+      where ${match} order by ${orderBy} limit ${limit}),
+    -- a full page, or fewer rows than the window left after the page's start (counted only then)
+    enough as (select (select count(*) from walked) >= ${limit}
+      or (select count(*) from (select 1 from ${base} c ${from} order by ${orderBy} limit ${window}) w) < ${window} as yes)
+    select * from walked where (select yes from enough)
     union all
-    select * from (select * from (select c.*, true as hit from ${base} c where ${allOf(match, keysetWhere)} offset 0) c
+    select * from (select * from (select c.* from ${base} c where ${allOf(match, keysetWhere)} offset 0) c
                    order by ${orderBy} limit ${limit}) matched
       where not (select yes from enough)
   ) c`;
 }
 
-/** `searchWindow`: see searchPage (the tests make it small to drive both of its branches). */
+/** `searchWindow`: see searchPage (the tests make it small to drive both of its branches; texts
+ * weak for trigrams get at least WEAK_SEARCH_WINDOW). */
 export async function listCustomers(db: Db, params: CustomerListParams, scope: OrderScope, searchWindow = SEARCH_WINDOW): Promise<CustomerPage> {
   const keyset = scope === 'all' ? countedKeyset : scopedKeyset;
   const plan = planKeyset(keyset, params);
   const q = params.q?.trim();
+  const window = q && weakForTrigrams(q) ? Math.max(searchWindow, WEAK_SEARCH_WINDOW) : searchWindow;
   const match = q ? sql`(c.full_name ilike ${likePattern(q)} or c.email_address ilike ${likePattern(q)})` : undefined;
   const where = allOf(match, plan.where);
   const filter = where ? sql`where ${where}` : sql``;
@@ -113,14 +122,19 @@ export async function listCustomers(db: Db, params: CustomerListParams, scope: O
   if (scope === 'all') {
     // Customers with their kept counters: one index walk picks the page (a search: see
     // searchPage), on customers or on the counters, joined row by row to the other.
-    source = match ? searchPage(COUNTED, match, plan.where, orderBy, plan.limit, searchWindow) : sql`${COUNTED} c ${filter}`;
+    // A search sorted on a customer column reads customers alone and joins the counters of the
+    // page's rows only.
+    source = !match ? sql`${COUNTED} c ${filter}`
+      : AGGREGATE_SORTS.has(plan.sort) ? searchPage(COUNTED, match, plan.where, orderBy, plan.limit, window)
+        : sql`(select c.*, s.order_count, s.last_order_at from ${searchPage(sql`customers`, match, plan.where, orderBy, plan.limit, window)}
+            join customer_order_stats s on s.customer_id = c.customer_id) c`;
     summary = sql`c.order_count as "orderCount", c.last_order_at as "lastOrderAt"`;
   } else {
     summary = sql`coalesce(s.order_count, 0)::int as "orderCount", s.last_order_at as "lastOrderAt"`;
     if (!AGGREGATE_SORTS.has(plan.sort)) {
       // Sorting on a customer column: pick the page from customers alone (walking the column's
       // index), then count the staff member's orders for those ~50 rows only.
-      const pick = match ? searchPage(sql`customers`, match, plan.where, orderBy, plan.limit, searchWindow)
+      const pick = match ? searchPage(sql`customers`, match, plan.where, orderBy, plan.limit, window)
         : sql`(select * from customers c ${filter} order by ${orderBy} limit ${plan.limit}) c`;
       source = sql`${pick} ${orderSummaryLateral(scope)}`;
     } else if (q) {

@@ -120,10 +120,9 @@ export async function listCustomers(db: Db, params: CustomerListParams, scope: O
   let source: SQL;
   let summary: SQL;
   if (scope === 'all') {
-    // Customers with their kept counters: one index walk picks the page (a search: see
-    // searchPage), on customers or on the counters, joined row by row to the other.
-    // A search sorted on a customer column reads customers alone and joins the counters of the
-    // page's rows only.
+    // Customers with their kept counters: one index walk, on customers or on the counters,
+    // picks the page, joined row by row to the other. A search (see searchPage) sorted on a
+    // customer column reads customers alone and joins the counters of the page's rows only.
     source = !match ? sql`${COUNTED} c ${filter}`
       : AGGREGATE_SORTS.has(plan.sort) ? searchPage(COUNTED, match, plan.where, orderBy, plan.limit, window)
         : sql`(select c.*, s.order_count, s.last_order_at from ${searchPage(sql`customers`, match, plan.where, orderBy, plan.limit, window)}

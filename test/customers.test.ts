@@ -146,7 +146,8 @@ t.test('bad list parameters are 400 with a message, not 500', async (t) => {
 });
 
 t.test('search by name or email, case-insensitive, wildcards taken literally', async (t) => {
-  let res = await adminClient.get('/customers?q=zelda');
+  // "zelda find": faker's first names include Zelda, so a seeded customer may match "zelda".
+  let res = await adminClient.get('/customers?q=zelda%20find');
   t.equal(res.statusCode, 200);
   const [zelda] = await queryRows<{ id: number }>(app.db, sql`select customer_id as id from customers where full_name = 'Zelda Findable'`);
   t.same(rowIds(res.body), [zelda!.id]);
@@ -183,13 +184,14 @@ t.test('search by name or email, case-insensitive, wildcards taken literally', a
   t.same(rowIds(res.body), [idOf("Maureen D'Quillonx")], 'emails too');
   await app.db.execute(sql`delete from customers where customer_id in (${sql.join(named.map((r) => sql`${r.id}`), sql`, `)})`);
 
-  const expected = await expectedIds('orderCount', 'desc', { q: 'example.org' });
+  // Every seeded email is at an example domain (which one is random).
+  const expected = await expectedIds('orderCount', 'desc', { q: 'example' });
   t.ok(expected.length > 5);
-  const { ids } = await walk(adminClient, '/customers?q=example.org&sort=orderCount&order=desc&limit=4');
+  const { ids } = await walk(adminClient, '/customers?q=example&sort=orderCount&order=desc&limit=4');
   t.same(ids, expected, 'search keeps its sort across pages');
-  res = await adminClient.get('/customers?q=example.org&sort=orderCount&order=desc&limit=4');
-  t.match(unescape(link(res.body, 'next')!), /q=example\.org/);
-  t.match(res.body, /href="\/customers\?q=example\.org&amp;sort=fullName&amp;order=asc/, 'sort headers keep the search');
+  res = await adminClient.get('/customers?q=example&sort=orderCount&order=desc&limit=4');
+  t.match(unescape(link(res.body, 'next')!), /q=example&/);
+  t.match(res.body, /href="\/customers\?q=example&amp;sort=fullName&amp;order=asc/, 'sort headers keep the search');
 });
 
 t.test('a search gives the same pages whichever way it is read: the key-order window or every match', async (t) => {

@@ -87,7 +87,7 @@ async function main(argv: string[]): Promise<number> {
     const { verifyStock, formatDiscrepancies } = await import('./modules/inventory/verify.ts');
     const started = Date.now();
     const problems = await verifyStock(db);
-    const { customerCounterDrift } = await import('./modules/customers/repository.ts');
+    const { customerCounterDrift, DRIFT_REPORT_LIMIT } = await import('./modules/customers/repository.ts');
     const drift = await customerCounterDrift(db);
     if (problems.length || drift.length) {
       if (problems.length) {
@@ -95,7 +95,7 @@ async function main(argv: string[]): Promise<number> {
         console.error(`stock:verify: ${problems.length} (store, product) rows differ`);
       }
       for (const d of drift) console.error(`customer ${d.customerId}: ${d.kept === null ? 'no order counters row' : `order_count ${d.kept}`}, orders counted ${d.counted} (or the latest order time differs)`);
-      if (drift.length) console.error(`stock:verify: ${drift.length}${drift.length === 100 ? '+' : ''} customers' order counters differ from their orders`);
+      if (drift.length) console.error(`stock:verify: ${drift.length}${drift.length === DRIFT_REPORT_LIMIT ? '+' : ''} customers' order counters differ from their orders`);
       return 1;
     }
     console.log(`stock:verify: ledger, bounds, reservations and customer order counters all agree (${Date.now() - started} ms)`);

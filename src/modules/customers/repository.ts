@@ -40,12 +40,13 @@ const baseSorts = {
 const customerKeyset = (sorts: Keyset<Keyed<CustomerRow>>['sorts']): Keyset<Keyed<CustomerRow>> => ({
   sorts, defaultSort: 'fullName', defaultOrder: 'asc', id: sql`c.customer_id`, idOf: (r) => r.customerId,
 });
-// Everyone's orders: the counters kept in customer_order_stats by triggers on orders, each with
-// its index, read through COUNTED. Customers without orders sort as the oldest.
-/** Customers with their counters, as one relation whose columns are customers' plus order_count
- * and last_order_at (PostgreSQL flattens it into a join). */
-const COUNTED = sql`(select c.*, s.order_count, s.last_order_at from customers c
+/** Rows of `customers` (the table, or a subquery over its columns) with everyone's order
+ * counters, kept in customer_order_stats by triggers on orders: one relation whose columns are
+ * customers' plus order_count and last_order_at (PostgreSQL flattens it into a join). */
+const withCounters = (rows: SQL): SQL => sql`(select c.*, s.order_count, s.last_order_at from ${rows} c
   join customer_order_stats s on s.customer_id = c.customer_id)`;
+const COUNTED = withCounters(sql`customers`);
+// Sorts through the counters' indexes. Customers without orders sort as the oldest.
 const countedKeyset = customerKeyset({
   ...baseSorts,
   orderCount: col(sql`c.order_count`, 'int'),
@@ -77,8 +78,8 @@ export const WEAK_SEARCH_WINDOW = 25_000;
 const weakForTrigrams = (q: string) => !/[\p{L}\p{N}]{3}/u.test(q);
 
 /**
- * The customers of one page of a search, as a subquery over `base`'s columns, in one statement
- * whose plan PostgreSQL cannot get badly wrong. A `%text%` match has no usable selectivity
+ * The customers of one page of a search, as a subquery over `base`'s columns (for the caller to
+ * alias), in one statement whose plan PostgreSQL cannot get badly wrong. A `%text%` match has no usable selectivity
  * estimate, so left alone the planner sometimes walks the sort index filtering row by row until
  * the page is full (19,000 rows and 40 ms for a surname shared by 0.2 % of 500,000 customers)
  * and sometimes reads the trigram matches and sorts them (5 ms), whichever it guesses. Here it
@@ -102,7 +103,7 @@ function searchPage(base: SQL, match: SQL, keysetWhere: SQL | undefined, orderBy
     select * from (select * from (select c.* from ${base} c where ${allOf(match, keysetWhere)} offset 0) c
                    order by ${orderBy} limit ${limit}) matched
       where not (select yes from enough)
-  ) c`;
+  )`;
 }
 
 /** `searchWindow`: see searchPage (the tests make it small to drive both of its branches; texts
@@ -117,6 +118,7 @@ export async function listCustomers(db: Db, params: CustomerListParams, scope: O
   const filter = where ? sql`where ${where}` : sql``;
   const orderBy = sql.join(plan.orderBy, sql`, `);
   const sortExpr = keyset.sorts[plan.sort]!.expr;
+  const search = (base: SQL) => sql`${searchPage(base, match!, plan.where, orderBy, plan.limit, window)} c`;
   let source: SQL;
   let summary: SQL;
   if (scope === 'all') {
@@ -124,16 +126,15 @@ export async function listCustomers(db: Db, params: CustomerListParams, scope: O
     // picks the page, joined row by row to the other. A search (see searchPage) sorted on a
     // customer column reads customers alone and joins the counters of the page's rows only.
     source = !match ? sql`${COUNTED} c ${filter}`
-      : AGGREGATE_SORTS.has(plan.sort) ? searchPage(COUNTED, match, plan.where, orderBy, plan.limit, window)
-        : sql`(select c.*, s.order_count, s.last_order_at from ${searchPage(sql`customers`, match, plan.where, orderBy, plan.limit, window)}
-            join customer_order_stats s on s.customer_id = c.customer_id) c`;
+      : AGGREGATE_SORTS.has(plan.sort) ? search(COUNTED)
+        : sql`${withCounters(searchPage(sql`customers`, match, plan.where, orderBy, plan.limit, window))} c`;
     summary = sql`c.order_count as "orderCount", c.last_order_at as "lastOrderAt"`;
   } else {
     summary = sql`coalesce(s.order_count, 0)::int as "orderCount", s.last_order_at as "lastOrderAt"`;
     if (!AGGREGATE_SORTS.has(plan.sort)) {
       // Sorting on a customer column: pick the page from customers alone (walking the column's
       // index), then count the staff member's orders for those ~50 rows only.
-      const pick = match ? searchPage(sql`customers`, match, plan.where, orderBy, plan.limit, window)
+      const pick = match ? search(sql`customers`)
         : sql`(select * from customers c ${filter} order by ${orderBy} limit ${plan.limit}) c`;
       source = sql`${pick} ${orderSummaryLateral(scope)}`;
     } else if (q) {
@@ -271,6 +272,9 @@ export async function shipmentStatusSummary(db: Db, scope: OrderScope): Promise<
   return shipmentStatuses.map((s) => ({ shipmentStatus: s, customers: found.get(s) ?? 0 }));
 }
 
+/** At most this many customers are reported by customerCounterDrift. */
+export const DRIFT_REPORT_LIMIT = 100;
+
 /** Customers whose kept order counters (customer_order_stats) differ from counting their orders
  * now, or who have no counters row: none, unless a trigger was bypassed. Checked by stock:verify. */
 export async function customerCounterDrift(db: Db): Promise<Array<{ customerId: number; kept: number | null; counted: number }>> {
@@ -280,6 +284,6 @@ export async function customerCounterDrift(db: Db): Promise<Array<{ customerId: 
     left join customer_order_stats k on k.customer_id = c.customer_id
     left join (select customer_id, count(*)::int as n, max(order_tms) as l from orders group by customer_id) s on s.customer_id = c.customer_id
     where k.customer_id is null or k.order_count <> coalesce(s.n, 0) or k.last_order_at is distinct from s.l
-    order by c.customer_id limit 100`);
+    order by c.customer_id limit ${DRIFT_REPORT_LIMIT}`);
   return rows.map((r) => ({ customerId: Number(r.customerId), kept: r.kept === null ? null : Number(r.kept), counted: Number(r.counted) }));
 }

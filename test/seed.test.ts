@@ -7,6 +7,8 @@ import { createTestDatabase } from './helper.ts';
 import { queryRows } from '../src/db/client.ts';
 import { seedData, seedDemo } from '../src/db/seed.ts';
 import { formatDiscrepancies, verifyStock } from '../src/modules/inventory/verify.ts';
+import { enableFastLoad } from '../src/db/seed/fastload.ts';
+import { customerCounterDrift } from '../src/modules/customers/repository.ts';
 
 const { db } = await createTestDatabase(t);
 const now = new Date('2025-06-30T12:00:00Z');
@@ -118,6 +120,16 @@ t.test('the demo seed is complete and consistent', async (t) => {
   t.ok(await count(sql`select count(*) as n from stores where web_address is null`) > 0, 'a physical-only store');
   t.ok(await count(sql`select count(*) as n from stores where physical_address is null`) > 0, 'a web-only store');
   t.ok(await count(sql`select count(*) as n from stores where physical_address is not null and web_address is not null`) > 0, 'a store with both');
+});
+
+t.test('the fast path stays on with the order-counter trigger, and the seed counts its orders itself', async (t) => {
+  // The trigger on orders would otherwise turn fast loading off (it skips every ordinary trigger).
+  // (SET LOCAL: the setting ends with this transaction.) Tests connect as a superuser.
+  t.equal(await db.transaction((tx) => enableFastLoad(tx)), true, 'enableFastLoad accepts the counter trigger');
+  const before = await count(sql`select count(*) as n from orders`);
+  await seedData(db, { stores: 0, products: 0, customers: 10, orders: 60, now });
+  t.equal(await count(sql`select count(*) as n from orders`), before + 60);
+  t.same(await customerCounterDrift(db), [], 'every seeded order counted, with the trigger skipped');
 });
 
 t.test('a second seed appends and keeps stock consistent', async (t) => {

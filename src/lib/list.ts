@@ -75,6 +75,21 @@ export function planKeyset<Row>(ks: Keyset<Row>, query: { sort?: string; order?:
   return { where, orderBy: [sql`${column.expr} ${dir}`, sql`${ks.id} ${dir}`], limit: limit + 1, reverse, sort, order };
 }
 
+/**
+ * A page size written into the statement instead of passed as a parameter, for list statements
+ * whose only parameters are the cursor (and a viewer's stores). The app prepares every statement
+ * (see db/client.ts); with `LIMIT $n` the generic plan cannot know the page is ~50 rows and
+ * always looks dearer than a custom one, so PostgreSQL planned the customer list again on every
+ * call (0.19 ms of planning on 0.23 ms of execution, measured with pg_stat_statements). With the
+ * number written in, it settles on one generic plan. Filtered and searched lists keep the
+ * parameter on purpose: their best plan depends on the filter's values, so each call is planned
+ * for its own. `n` comes from planKeyset (a validated integer), never from raw input.
+ */
+export function literalLimit(n: number): SQL {
+  if (!Number.isSafeInteger(n) || n < 1) throw new Error(`literalLimit: ${n} is not a page size`);
+  return sql.raw(String(n));
+}
+
 /** Turns the limit + 1 rows of a planned query into a page with its cursors. */
 export function toPage<Row>(ks: Keyset<Row>, plan: KeysetPlan, rows: Row[], hadCursor: boolean): Page<Row> {
   const more = rows.length > plan.limit - 1;

@@ -4,7 +4,7 @@
 import { sql, type SQL } from 'drizzle-orm';
 import { queryRows, intArray, type Db } from '../../db/client.ts';
 import { shipmentStatuses } from '../../db/schema/index.ts';
-import { planKeyset, toPage, allOf, likePattern, listRows, type Keyset, type Page, type SortColumn } from '../../lib/list.ts';
+import { planKeyset, toPage, allOf, likePattern, listRows, literalLimit, type Keyset, type Page, type SortColumn } from '../../lib/list.ts';
 import type { CurrentUser } from '../../lib/access.ts';
 
 /** Stores whose orders and shipments a viewer sees: admins all, staff theirs. A customer only
@@ -118,6 +118,10 @@ export async function listCustomers(db: Db, params: CustomerListParams, scope: O
   const filter = where ? sql`where ${where}` : sql``;
   const orderBy = sql.join(plan.orderBy, sql`, `);
   const sortExpr = keyset.sorts[plan.sort]!.expr;
+  // A search, or a staff member's list sorted by their stores' figures (a grouped pass whose
+  // plan depends on how many stores they have), is planned for its own values; the rest settle
+  // on one plan (see literalLimit).
+  const limit = match || (scope !== 'all' && AGGREGATE_SORTS.has(plan.sort)) ? sql`${plan.limit}` : literalLimit(plan.limit);
   const search = (base: SQL) => sql`${searchPage(base, match!, plan.where, orderBy, plan.limit, window)} c`;
   let source: SQL;
   let summary: SQL;
@@ -135,7 +139,7 @@ export async function listCustomers(db: Db, params: CustomerListParams, scope: O
       // Sorting on a customer column: pick the page from customers alone (walking the column's
       // index), then count the staff member's orders for those ~50 rows only.
       const pick = match ? search(sql`customers`)
-        : sql`(select * from customers c ${filter} order by ${orderBy} limit ${plan.limit}) c`;
+        : sql`(select * from customers c ${filter} order by ${orderBy} limit ${limit}) c`;
       source = sql`${pick} ${orderSummaryLateral(scope)}`;
     } else if (q) {
       // Sorting a search by the order summary: one probe per matching customer.
@@ -152,7 +156,7 @@ export async function listCustomers(db: Db, params: CustomerListParams, scope: O
       c.created_at as "createdAt", c.version, ${summary}, (${sortExpr})::text as "sortKey"
     from ${source}
     order by ${orderBy}
-    limit ${plan.limit}`, params.cursor);
+    limit ${limit}`, params.cursor);
   const page = toPage(keyset, plan, rows.map(normalizeCustomer), !!params.cursor);
   return { ...page, sort: plan.sort, order: plan.order };
 }

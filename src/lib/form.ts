@@ -72,7 +72,21 @@ export function parseForm<S extends TSchema>(schema: S, body: unknown): FormResu
   }
   if (Object.keys(errors).length) return { ok: false, values, errors };
   // Drop anything the schema does not declare so extra fields never reach the database.
-  return { ok: true, value: Value.Clean(schema, converted) as Static<S> };
+  return { ok: true, value: declaredOnly(schema, props, converted) as Static<S> };
+}
+
+/** Value.Clean for the flat objects forms give: the declared top-level fields. (Value.Clean
+ * sorts every union of the schema by priority on each call: as dear as the rest of a product
+ * list request put together, in a profile.) Anything nested still goes through Value.Clean. */
+function declaredOnly(schema: TSchema, props: Record<string, unknown>, value: Record<string, unknown>): unknown {
+  if (!(schema as { properties?: unknown }).properties) return Value.Clean(schema, value);
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(value)) {
+    if (!Object.hasOwn(props, k)) continue;
+    if (v !== null && typeof v === 'object' && !(Array.isArray(v) && v.every((x) => typeof x !== 'object' || x === null))) return Value.Clean(schema, value);
+    out[k] = v;
+  }
+  return out;
 }
 
 /** Adds an error found after schema validation (uniqueness, business rules). */

@@ -13,15 +13,21 @@ import { memo } from '../../lib/memo.ts';
 
 export interface FilterChoices { brands: string[]; colours: string[]; sizes: string[] }
 
+/** The catalogue's version, for a statement to read along with its own rows (the product list
+ * does, saving the page a round trip): uncorrelated, so PostgreSQL computes it once. */
+export const CATALOGUE_VERSION = sql`((select max(updated_at) from products)::text || '/' || (select max(product_id) from products)::text)`;
+
+const versionKey = (v: string | null | undefined) => `${v ?? 'empty'}@${Math.floor(Date.now() / 60_000)}`;
+
 async function catalogueVersion(db: Db): Promise<string> {
-  const [row] = await queryRows<{ v: string | null }>(db, sql`select
-    (select max(updated_at) from products)::text || '/' || (select max(product_id) from products)::text as v`);
-  return `${row?.v ?? 'empty'}@${Math.floor(Date.now() / 60_000)}`;
+  const [row] = await queryRows<{ v: string | null }>(db, sql`select ${CATALOGUE_VERSION} as v`);
+  return versionKey(row?.v);
 }
 
-/** Distinct brands, colours and sizes, all products or active ones only, sorted. */
-export async function filterChoices(db: Db, activeOnly = false): Promise<FilterChoices> {
-  const version = await catalogueVersion(db);
+/** Distinct brands, colours and sizes, all products or active ones only, sorted. `version`: the
+ * catalogue version as just read with CATALOGUE_VERSION, if the caller has it. */
+export async function filterChoices(db: Db, activeOnly = false, version?: string | null): Promise<FilterChoices> {
+  version = version !== undefined ? versionKey(version) : await catalogueVersion(db);
   return memo(db, version, `facets:${activeOnly}`, async () => {
     const where = activeOnly ? sql`active and` : sql``;
     const [row] = await queryRows<{ brands: string[] | null; colours: string[] | null; sizes: string[] | null }>(db, sql`select

@@ -34,10 +34,10 @@ export default async function productListPage(app: FastifyInstance) {
     const order = query.order ?? 'asc';
     const params: Record<string, unknown> = { sort, order, limit: query.limit };
     for (const k of FILTER_KEYS) params[k] = values[k];
-    const page = failed ? { items: [], nextCursor: null, prevCursor: null } : await listProducts(app.db, stockScope(req.user), { ...query, sort, order });
+    const page = failed ? { items: [], nextCursor: null, prevCursor: null } : await listProducts(app.db, stockScope(req.user), { ...query, sort, order }, false, !req.wantsFragment);
     let choices: FilterChoices = { brands: [], colours: [], sizes: [] };
     if (!req.wantsFragment) {
-      const all = await filterChoices(app.db);
+      const all = await filterChoices(app.db, false, 'catalogueVersion' in page ? page.catalogueVersion : undefined);
       choices = {
         brands: withSelected(all.brands, query.brand), colours: withSelected(all.colours, query.colour), sizes: withSelected(all.sizes, query.size),
       };

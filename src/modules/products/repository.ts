@@ -2,10 +2,11 @@
 // store, and the filter choices. Plain functions over a Db (or a transaction); no Fastify here.
 import { sql, type SQL } from 'drizzle-orm';
 import { intArray, queryRows, type Db } from '../../db/client.ts';
-import { allOf, decodeCursor, likePattern, planKeyset, toPage, type Keyset, type Page } from '../../lib/list.ts';
+import { allOf, decodeCursor, likePattern, literalLimit, planKeyset, toPage, type Keyset, type Page } from '../../lib/list.ts';
 import type { CurrentUser } from '../../lib/access.ts';
 import { badRequest } from '../../lib/errors.ts';
 import type { ProductFilters, ProductSort } from './schema.ts';
+import { CATALOGUE_VERSION } from './facets.ts';
 
 /** Whose stock counts: every store, or a staff member's stores (enforced here, in the SQL). */
 export type StockScope = 'all' | number[];
@@ -111,7 +112,7 @@ const selective = (f: ProductFilters): boolean =>
  * make it an index range scan. `bulk` (CSV export pages of thousands of rows) sums stock the same
  * set-based way whatever the sort.
  */
-export async function listProducts(db: Db, scope: StockScope, opts: ListOptions, bulk = false): Promise<Page<ProductRow>> {
+export async function listProducts(db: Db, scope: StockScope, opts: ListOptions, bulk = false, withVersion = false): Promise<Page<ProductRow> & { catalogueVersion?: string | null }> {
   const byAvailable = (opts.sort ?? 'productName') === 'available';
   // How stock is summed: per row of the page (a screenful), per product passing the filters
   // (selective filters), or in one pass over the inventory (everything else, and big export pages).
@@ -120,31 +121,38 @@ export async function listProducts(db: Db, scope: StockScope, opts: ListOptions,
   const ks = keyset(grouped ? sql`coalesce(g.available, 0)` : sql`a.available`);
   if (opts.cursor) checkCursorType(opts.cursor, ks.sorts[opts.sort ?? ks.defaultSort]?.type);
   const plan = planKeyset(ks, opts);
-  const where = allOf(filterSql(opts), plan.where) ?? sql`true`;
+  const filters = filterSql(opts);
+  const where = allOf(filters, plan.where) ?? sql`true`;
   const orderBy = sql.join(plan.orderBy, sql`, `);
   let query: SQL;
+  // The page also reads the catalogue version for its filter choices (see facets.ts).
+  const columns = withVersion ? sql`${COLUMNS}, ${CATALOGUE_VERSION} as "catalogueVersion"` : COLUMNS;
   if (perRow) {
-    query = sql`select ${COLUMNS},
+    query = sql`select ${columns},
         coalesce((select sum(i.on_hand - i.reserved) from inventory i where i.product_id = p.product_id and ${inScope(scope)}), 0)::int as available
-      from products p where ${where} order by ${orderBy} limit ${plan.limit}`;
+      from products p where ${where} order by ${orderBy} limit ${filters ? sql`${plan.limit}` : literalLimit(plan.limit)}`;
   } else if (grouped) {
     // One hash aggregate over inventory: far cheaper than a probe per product once there are
     // thousands of them (the probes are random reads; inventory is laid out by store).
-    query = sql`select ${COLUMNS}, coalesce(g.available, 0) as available
+    query = sql`select ${columns}, coalesce(g.available, 0) as available
       from products p
       left join (select i.product_id, sum(i.on_hand - i.reserved)::int as available
                  from inventory i where ${inScope(scope)} group by i.product_id) g on g.product_id = p.product_id
       where ${where} order by ${orderBy} limit ${plan.limit}`;
   } else {
     // Selective filters: sum only the products that pass them.
-    query = sql`select ${COLUMNS}, a.available
+    query = sql`select ${columns}, a.available
       from products p
       cross join lateral (select coalesce(sum(i.on_hand - i.reserved), 0)::int as available
                           from inventory i where i.product_id = p.product_id and ${inScope(scope)}) a
       where ${where} order by ${orderBy} limit ${plan.limit}`;
   }
-  const rows = await queryRows<ProductRow>(db, query);
-  return toPage(ks, plan, rows, !!opts.cursor);
+  const rows = await queryRows<ProductRow & { catalogueVersion?: string | null }>(db, query);
+  if (!withVersion) return toPage(ks, plan, rows, !!opts.cursor);
+  // No rows, no version: the caller reads it itself.
+  const catalogueVersion = rows.length ? rows[0]!.catalogueVersion : undefined;
+  for (const r of rows) delete r.catalogueVersion;
+  return { ...toPage(ks, plan, rows, !!opts.cursor), catalogueVersion };
 }
 
 /** One product with its available stock over the scope; null when it does not exist. */

@@ -17,9 +17,6 @@ export interface Config {
   sessionSecret?: string;
   sessionTtlSeconds: number;
   cookieSecure: boolean;
-  /** Keep signed-in sessions and API tokens in memory, dropped by PostgreSQL notifications
-   * (src/db/auth-cache.ts). PostgreSQL servers only; AUTH_CACHE=false reads every time. */
-  authCache: boolean;
   trustProxy: boolean;
   baseUrl: string;
   mailDir: string;
@@ -69,7 +66,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
     sessionSecret: env.SESSION_SECRET || undefined,
     sessionTtlSeconds: int(env.SESSION_TTL_SECONDS, 8 * 3600, 'SESSION_TTL_SECONDS'),
     cookieSecure: bool(env.COOKIE_SECURE, nodeEnv === 'production'),
-    authCache: bool(env.AUTH_CACHE, true),
     trustProxy: bool(env.TRUST_PROXY, false),
     baseUrl: (env.BASE_URL ?? `http://localhost:${port}`).replace(/\/$/, ''),
     mailDir: path.resolve(env.MAIL_DIR ?? path.join(dataDir, 'mail')),

@@ -4,7 +4,7 @@ import type { Database, Db } from './db/client.ts';
 import type { Mailer } from './lib/mail.ts';
 import type { CurrentUser } from './lib/access.ts';
 import type { Actor } from './lib/audit.ts';
-import type { DrizzleSessionStore, SignInCache } from './plugins/session.ts';
+import type { DrizzleSessionStore } from './plugins/session.ts';
 
 export interface PageOptions {
   /** Fragment template rendered instead of the page for htmx (non-boosted) requests. */
@@ -19,8 +19,6 @@ declare module 'fastify' {
     db: Db;
     mailer: Mailer;
     sessionStore: DrizzleSessionStore;
-    /** Sign-ins kept in memory (null on the embedded database or with AUTH_CACHE=false). */
-    authCache: SignInCache | null;
   }
   interface FastifyRequest {
     user: CurrentUser | null;

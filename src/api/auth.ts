@@ -7,8 +7,7 @@ import { eq, sql } from 'drizzle-orm';
 import { apiTokens } from '../db/schema/index.ts';
 import { hashToken } from '../lib/tokens.ts';
 import { unauthorized } from '../lib/errors.ts';
-import { loadUserByToken, type LoadedUser } from '../modules/auth/repository.ts';
-import { copyAccount } from '../plugins/session.ts';
+import { loadUserByToken } from '../modules/auth/repository.ts';
 import { authenticate, BAD_CREDENTIALS, issueApiToken } from '../modules/auth/service.ts';
 import { ApiUser, errorResponses } from './schemas.ts';
 
@@ -33,17 +32,7 @@ export const bearerAuth = fp(async function bearerAuth(app: FastifyInstance) {
     const token = bearer(req);
     if (!token) throw unauthorized('Send a bearer token: Authorization: Bearer <token> (POST /api/v1/auth/login issues one).');
     const tokenHash = hashToken(token);
-    const cache = app.authCache;
-    const kept = cache?.token(tokenHash);
-    let found: LoadedUser | null;
-    if (kept) {
-      found = copyAccount(kept.value);
-    } else {
-      const epoch = cache?.epoch ?? 0;
-      const loaded = await loadUserByToken(app.db, tokenHash);
-      found = loaded && { user: loaded.user, passwordChangedAt: loaded.passwordChangedAt };
-      if (loaded && cache) cache.keepToken(tokenHash, copyAccount(found)!, loaded.user.id, loaded.tokenExpiresAt.getTime(), epoch);
-    }
+    const found = await loadUserByToken(app.db, tokenHash);
     if (!found) throw unauthorized('The bearer token is not valid or has expired.');
     req.user = found.user;
     req.apiTokenHash = tokenHash;
@@ -74,7 +63,6 @@ export default async function apiAuthRoutes(app: FastifyInstance) {
     schema: { tags: ['auth'], summary: 'Revoke the bearer token of this request', response: { 204: Type.Null(), ...errorResponses(401) } },
   }, async function apiLogout(req, reply) {
     await app.db.update(apiTokens).set({ revokedAt: sql`now()` }).where(eq(apiTokens.tokenHash, req.apiTokenHash!));
-    app.authCache?.forgetToken(req.apiTokenHash!);
     return reply.code(204).send();
   });
 

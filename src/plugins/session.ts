@@ -3,7 +3,6 @@
 // generated once and kept in app_settings so every process shares it.
 import fp from 'fastify-plugin';
 import type { FastifyInstance } from 'fastify';
-import pg from 'pg';
 import fastifyCookie from '@fastify/cookie';
 import fastifySession, { type SessionStore, type FastifySessionObject } from '@fastify/session';
 import { eq, and, gt, lt, sql } from 'drizzle-orm';
@@ -11,22 +10,11 @@ import { sessions, appSettings, users } from '../db/schema/index.ts';
 import type { Db } from '../db/client.ts';
 import { randomToken } from '../lib/tokens.ts';
 import { currentUserColumns, toLoadedUser, type LoadedUser } from '../modules/auth/repository.ts';
-import { AuthCache, registerAuthCache } from '../db/auth-cache.ts';
 
 type Callback = (err?: any) => void;
 type GetCallback = (err: any, result?: FastifySessionObject | null) => void;
 
 const MAX_PENDING_ACCOUNTS = 10_000;
-
-/** A kept session: its data as JSON (each request gets its own copy) and its account. */
-export interface KeptSession { sess: string; account: LoadedUser | null }
-/** A kept API token's account. */
-export type KeptToken = LoadedUser;
-export type SignInCache = AuthCache<KeptSession, KeptToken>;
-
-/** Each request gets its own account object: nothing a request does to it reaches another. */
-export const copyAccount = (a: LoadedUser | null): LoadedUser | null =>
-  a && { user: { ...a.user, storeIds: [...a.user.storeIds] }, passwordChangedAt: a.passwordChangedAt };
 
 export class DrizzleSessionStore implements SessionStore {
   /** The account behind each session just read, by session id, until the auth hook of that
@@ -36,8 +24,8 @@ export class DrizzleSessionStore implements SessionStore {
   /** Built once: building a select is most of its cost in Node (0.35 of 0.45 ms measured). */
   private readonly readSession;
 
-  constructor(private readonly db: Db, private readonly ttlMs: number, private readonly cache?: SignInCache) {
-    this.readSession = db.select({ sess: sessions.sess, sessionUserId: sessions.userId, sessionExpiresAt: sessions.expiresAt, ...currentUserColumns }).from(sessions)
+  constructor(private readonly db: Db, private readonly ttlMs: number) {
+    this.readSession = db.select({ sess: sessions.sess, sessionUserId: sessions.userId, ...currentUserColumns }).from(sessions)
       .leftJoin(users, and(eq(users.userId, sessions.userId), eq(users.active, true)))
       .where(and(eq(sessions.sid, sql.placeholder('sid')), gt(sessions.expiresAt, sql`now()`)))
       .prepare('oi_session_read');
@@ -49,39 +37,23 @@ export class DrizzleSessionStore implements SessionStore {
     const sess = JSON.parse(JSON.stringify(session));
     this.db.insert(sessions).values({ sid, sess, userId, expiresAt: expires })
       .onConflictDoUpdate({ target: sessions.sid, set: { sess, userId, expiresAt: expires } })
-      .then(() => { this.cache?.forgetSession(sid); cb(); }, cb);
+      .then(() => cb(), cb);
   }
 
   /** The session and, in the same round trip, its signed-in account as it is now (active users
    * only): every signed-in request re-checks the account, and a round trip is most of what a
    * short query costs. */
   get(sid: string, cb: GetCallback): void {
-    const kept = this.cache?.session(sid);
-    if (kept) {
-      this.remember(sid, kept.userId, copyAccount(kept.value.account));
-      cb(null, JSON.parse(kept.value.sess) as FastifySessionObject);
-      return;
-    }
-    const epoch = this.cache?.epoch ?? 0;
     this.readSession.execute({ sid })
       .then((rows) => {
         const row = rows[0];
-        const account = row ? toLoadedUser(row) : null;
-        if (row) this.remember(sid, row.sessionUserId, account);
+        // Entries of requests that never reach the auth hook (an API call carrying a cookie)
+        // stay until their session is read again; bound them.
+        if (this.accounts.size >= MAX_PENDING_ACCOUNTS) this.accounts.clear();
+        if (row) this.accounts.set(sid, { userId: row.sessionUserId, account: toLoadedUser(row) });
         else this.accounts.delete(sid);
-        if (row && this.cache) {
-          this.cache.keepSession(sid, { sess: JSON.stringify(row.sess), account: copyAccount(account) }, row.sessionUserId,
-            new Date(row.sessionExpiresAt).getTime(), epoch);
-        }
         cb(null, (row?.sess ?? null) as FastifySessionObject | null);
       }, cb);
-  }
-
-  private remember(sid: string, userId: number | null, account: LoadedUser | null): void {
-    // Entries of requests that never reach the auth hook (an API call carrying a cookie)
-    // stay until their session is read again; bound them.
-    if (this.accounts.size >= MAX_PENDING_ACCOUNTS) this.accounts.clear();
-    this.accounts.set(sid, { userId, account });
   }
 
   /**
@@ -100,8 +72,7 @@ export class DrizzleSessionStore implements SessionStore {
 
   destroy(sid: string, cb: Callback): void {
     this.accounts.delete(sid);
-    this.cache?.forgetSession(sid);
-    this.db.delete(sessions).where(eq(sessions.sid, sid)).then(() => { this.cache?.forgetSession(sid); cb(); }, cb);
+    this.db.delete(sessions).where(eq(sessions.sid, sid)).then(() => cb(), cb);
   }
 }
 
@@ -119,18 +90,7 @@ export default fp(async function sessionPlugin(app: FastifyInstance) {
   const { config } = app;
   const secret = config.sessionSecret ?? await sharedSecret(app.db, 'session_secret');
   if (secret.length < 32) throw new Error('SESSION_SECRET must be at least 32 characters');
-  // Sign-ins kept in memory need the notifications of a PostgreSQL server; the embedded
-  // database serves one process, where a read is a function call, so it has none.
-  const pool = app.database.pool;
-  const cache: SignInCache | undefined = pool && config.authCache
-    ? new AuthCache<KeptSession, KeptToken>(() => new pg.Client(pool.options), app.log) : undefined;
-  if (cache) {
-    await cache.start();
-    const unregister = registerAuthCache(app.db, cache);
-    app.addHook('onClose', async () => { unregister(); await cache.stop(); });
-  }
-  app.decorate('authCache', cache ?? null);
-  const store = new DrizzleSessionStore(app.db, config.sessionTtlSeconds * 1000, cache);
+  const store = new DrizzleSessionStore(app.db, config.sessionTtlSeconds * 1000);
   app.decorate('sessionStore', store);
   await app.register(fastifyCookie);
   await app.register(fastifySession, {

@@ -10,10 +10,8 @@ export async function loadCurrentUser(db: Db, userId: number): Promise<LoadedUse
 
 /** The active user behind a live API token (not revoked, not expired), in one round trip: this
  * runs before every API request. */
-export async function loadUserByToken(db: Db, tokenHash: string): Promise<(LoadedUser & { tokenExpiresAt: Date }) | null> {
-  const row = (await statementsOf(db).byToken.execute({ tokenHash }))[0];
-  const loaded = toLoadedUser(row);
-  return loaded && { ...loaded, tokenExpiresAt: new Date(row!.tokenExpiresAt) };
+export async function loadUserByToken(db: Db, tokenHash: string): Promise<LoadedUser | null> {
+  return toLoadedUser((await statementsOf(db).byToken.execute({ tokenHash }))[0]);
 }
 
 /** The columns of a signed-in user, for a select from (or joined to) users; `id` is null when a
@@ -49,11 +47,8 @@ function buildStatements(db: Db) {
   const active = (which: SQL) => db.select(currentUserColumns).from(users).where(and(which, eq(users.active, true)));
   return {
     byId: active(eq(users.userId, sql.placeholder('userId'))).prepare('oi_user_by_id'),
-    // The token's expiry comes along so a kept token (db/auth-cache.ts) expires on time.
-    byToken: db.select({ ...currentUserColumns, tokenExpiresAt: sql<string>`t.expires_at` }).from(users)
-      .innerJoin(sql`api_tokens t`, sql`t.user_id = ${users.userId}`)
-      .where(and(sql`t.token_hash = ${sql.placeholder('tokenHash')} and t.revoked_at is null and t.expires_at > now()`, eq(users.active, true)))
-      .prepare('oi_user_by_token_v2'),
+    byToken: active(sql`${users.userId} = (select t.user_id from api_tokens t
+      where t.token_hash = ${sql.placeholder('tokenHash')} and t.revoked_at is null and t.expires_at > now())`).prepare('oi_user_by_token'),
   };
 }
 const statements = new WeakMap<Db, ReturnType<typeof buildStatements>>();

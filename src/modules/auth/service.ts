@@ -1,7 +1,6 @@
 // Sign-in, throttling and password reset. Answers never reveal whether an email has an account:
 // unknown emails cost the same password check and get the same message.
 import { and, eq, gt, isNull, sql } from 'drizzle-orm';
-import { accountsChanged } from '../../db/auth-cache.ts';
 import { users, passwordResets, loginThrottle, apiTokens } from '../../db/schema/index.ts';
 import type { Db } from '../../db/client.ts';
 import type { Config } from '../../config.ts';
@@ -107,7 +106,7 @@ export async function findValidReset(db: Db, token: string) {
  * commits together with the new password or not at all. */
 export async function resetPassword(db: Db, config: Config, token: string, password: string, actor: Actor): Promise<boolean> {
   const passwordHash = await hashPassword(password, config.argon2);
-  const done = await db.transaction(async (tx) => {
+  return db.transaction(async (tx) => {
     const used = await tx.update(passwordResets).set({ usedAt: sql`now()` })
       .where(and(eq(passwordResets.tokenHash, hashToken(token)), isNull(passwordResets.usedAt), gt(passwordResets.expiresAt, sql`now()`)))
       .returning({ userId: passwordResets.userId });
@@ -116,8 +115,6 @@ export async function resetPassword(db: Db, config: Config, token: string, passw
     await applyPasswordHash(tx, userId, passwordHash, { ...actor, userId }, 'password_reset');
     return true;
   });
-  if (done) accountsChanged(db);
-  return done;
 }
 
 /** Issues an API bearer token; only its hash is stored. */

@@ -4,7 +4,6 @@
 // nor deactivated: the active admins' rows are locked first, so concurrent changes queue up and
 // the later one sees the earlier one's result.
 import { and, eq, inArray, isNull, sql } from 'drizzle-orm';
-import { accountsChanged } from '../../db/auth-cache.ts';
 import { users, userStores, stores, sessions, apiTokens, passwordResets, type Role } from '../../db/schema/index.ts';
 import type { Db } from '../../db/client.ts';
 import type { Config } from '../../config.ts';
@@ -73,7 +72,7 @@ const snapshot = (u: UserDetail) => ({
 
 /** Applies changes to an account if it is still at `version` (when given). */
 export async function updateUser(db: Db, userId: number, changes: UserChanges, version: number | undefined, actor: Actor): Promise<UserDetail> {
-  const saved = await db.transaction(async (tx) => {
+  return db.transaction(async (tx) => {
     const seen = await findUser(tx, userId);
     if (!seen) throw notFound('The user');
     const lowersAdmins = (u: UserDetail) => u.role === 'admin' && u.active
@@ -131,8 +130,6 @@ export async function updateUser(db: Db, userId: number, changes: UserChanges, v
     });
     return after;
   });
-  accountsChanged(db);
-  return saved;
 }
 
 /** Signs the user out everywhere at once: web sessions, API tokens and pending reset links. */

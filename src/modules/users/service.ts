@@ -1,7 +1,6 @@
 // Account creation and password changes. Used by the CLI, the first-start bootstrap,
 // self-registration and (later) the users pages, so every path hashes, audits and scopes alike.
 import { eq, sql, inArray } from 'drizzle-orm';
-import { accountsChanged } from '../../db/auth-cache.ts';
 import { users, userStores, customers, stores, sessions, apiTokens, type Role } from '../../db/schema/index.ts';
 import type { Db } from '../../db/client.ts';
 import type { Argon2Cost } from '../../config.ts';
@@ -75,5 +74,4 @@ export async function applyPasswordHash(tx: Db, userId: number, passwordHash: st
 export async function setPassword(db: Db, userId: number, password: string, actor: Actor, cost: Argon2Cost, action = 'password_change') {
   const passwordHash = await hashPassword(password, cost);
   await db.transaction((tx) => applyPasswordHash(tx, userId, passwordHash, actor, action));
-  accountsChanged(db);
 }

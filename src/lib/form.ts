@@ -79,14 +79,10 @@ export function parseForm<S extends TSchema>(schema: S, body: unknown): FormResu
  * sorts every union of the schema by priority on each call: as dear as the rest of a product
  * list request put together, in a profile.) Anything nested still goes through Value.Clean. */
 function declaredOnly(schema: TSchema, props: Record<string, unknown>, value: Record<string, unknown>): unknown {
-  if (!(schema as { properties?: unknown }).properties) return Value.Clean(schema, value);
-  const out: Record<string, unknown> = {};
-  for (const [k, v] of Object.entries(value)) {
-    if (!Object.hasOwn(props, k)) continue;
-    if (v !== null && typeof v === 'object' && !(Array.isArray(v) && v.every((x) => typeof x !== 'object' || x === null))) return Value.Clean(schema, value);
-    out[k] = v;
-  }
-  return out;
+  const isObject = (x: unknown) => x !== null && typeof x === 'object';
+  const nested = (v: unknown) => isObject(v) && (!Array.isArray(v) || v.some(isObject));
+  if (!(schema as { properties?: unknown }).properties || Object.values(value).some(nested)) return Value.Clean(schema, value);
+  return Object.fromEntries(Object.entries(value).filter(([k]) => Object.hasOwn(props, k)));
 }
 
 /** Adds an error found after schema validation (uniqueness, business rules). */

@@ -10,7 +10,8 @@ export function createFormatters(timeZone: string) {
   const toDate = (v: unknown) => (v instanceof Date ? v : new Date(String(v)));
   // Intl formatting is the dearest part of a list page's rendering (1.1 µs a date, 50 rows a
   // page). Every instant of one 15-minute slot has the same local date (UTC offsets and DST
-  // changes fall on quarter hours everywhere since 1972), so each slot is formatted once.
+  // changes fall on quarter hours everywhere since 1972; the cache starts at 1980 for margin),
+  // so each slot is formatted once.
   const dates = new Map<number, string>();
   const QUARTER_HOUR = 15 * 60_000;
   const SINCE = Date.UTC(1980, 0, 1);

@@ -90,6 +90,10 @@ export function literalLimit(n: number): SQL {
   return sql.raw(String(n));
 }
 
+/** The LIMIT of a list statement: a parameter when `planEachCall` (filters or a search whose
+ * best plan depends on their values), otherwise written in (see literalLimit). */
+export const pageLimit = (n: number, planEachCall: boolean): SQL => (planEachCall ? sql`${n}` : literalLimit(n));
+
 /** Turns the limit + 1 rows of a planned query into a page with its cursors. */
 export function toPage<Row>(ks: Keyset<Row>, plan: KeysetPlan, rows: Row[], hadCursor: boolean): Page<Row> {
   const more = rows.length > plan.limit - 1;

@@ -4,7 +4,7 @@
 import { sql, type SQL } from 'drizzle-orm';
 import { queryRows, intArray, type Db } from '../../db/client.ts';
 import { shipmentStatuses } from '../../db/schema/index.ts';
-import { planKeyset, toPage, allOf, likePattern, listRows, literalLimit, type Keyset, type Page, type SortColumn } from '../../lib/list.ts';
+import { planKeyset, toPage, allOf, likePattern, listRows, pageLimit, type Keyset, type Page, type SortColumn } from '../../lib/list.ts';
 import type { CurrentUser } from '../../lib/access.ts';
 
 /** Stores whose orders and shipments a viewer sees: admins all, staff theirs. A customer only
@@ -121,8 +121,9 @@ export async function listCustomers(db: Db, params: CustomerListParams, scope: O
   // A search, or a staff member's list sorted by their stores' figures (a grouped pass whose
   // plan depends on how many stores they have), is planned for its own values; the rest settle
   // on one plan (see literalLimit).
-  const limit = match || (scope !== 'all' && AGGREGATE_SORTS.has(plan.sort)) ? sql`${plan.limit}` : literalLimit(plan.limit);
-  const search = (base: SQL) => sql`${searchPage(base, match!, plan.where, orderBy, plan.limit, window)} c`;
+  const limit = pageLimit(plan.limit, !!match || (scope !== 'all' && AGGREGATE_SORTS.has(plan.sort)));
+  const searched = (base: SQL) => searchPage(base, match!, plan.where, orderBy, plan.limit, window);
+  const search = (base: SQL) => sql`${searched(base)} c`;
   let source: SQL;
   let summary: SQL;
   if (scope === 'all') {
@@ -131,7 +132,7 @@ export async function listCustomers(db: Db, params: CustomerListParams, scope: O
     // customer column reads customers alone and joins the counters of the page's rows only.
     source = !match ? sql`${COUNTED} c ${filter}`
       : AGGREGATE_SORTS.has(plan.sort) ? search(COUNTED)
-        : sql`${withCounters(searchPage(sql`customers`, match, plan.where, orderBy, plan.limit, window))} c`;
+        : sql`${withCounters(searched(sql`customers`))} c`;
     summary = sql`c.order_count as "orderCount", c.last_order_at as "lastOrderAt"`;
   } else {
     summary = sql`coalesce(s.order_count, 0)::int as "orderCount", s.last_order_at as "lastOrderAt"`;

@@ -26,6 +26,6 @@ const EXPORT_PAGE = 20000;
 
 export function sendProductsCsv(reply: FastifyReply, db: Db, scope: StockScope, opts: ListOptions) {
   const { cursor: _ignored, limit: _all, ...rest } = opts;
-  const rows = allPages((cursor) => listProducts(db, scope, { ...rest, cursor, limit: EXPORT_PAGE }, true));
+  const rows = allPages((cursor) => listProducts(db, scope, { ...rest, cursor, limit: EXPORT_PAGE }, { bulk: true }));
   return sendCsv(reply, 'products.csv', PRODUCT_CSV_COLUMNS, rows);
 }

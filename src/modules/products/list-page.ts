@@ -34,7 +34,7 @@ export default async function productListPage(app: FastifyInstance) {
     const order = query.order ?? 'asc';
     const params: Record<string, unknown> = { sort, order, limit: query.limit };
     for (const k of FILTER_KEYS) params[k] = values[k];
-    const page = failed ? { items: [], nextCursor: null, prevCursor: null } : await listProducts(app.db, stockScope(req.user), { ...query, sort, order }, false, !req.wantsFragment);
+    const page = failed ? { items: [], nextCursor: null, prevCursor: null } : await listProducts(app.db, stockScope(req.user), { ...query, sort, order }, { withVersion: !req.wantsFragment });
     let choices: FilterChoices = { brands: [], colours: [], sizes: [] };
     if (!req.wantsFragment) {
       const all = await filterChoices(app.db, false, 'catalogueVersion' in page ? page.catalogueVersion : undefined);

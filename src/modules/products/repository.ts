@@ -2,7 +2,7 @@
 // store, and the filter choices. Plain functions over a Db (or a transaction); no Fastify here.
 import { sql, type SQL } from 'drizzle-orm';
 import { intArray, queryRows, type Db } from '../../db/client.ts';
-import { allOf, decodeCursor, likePattern, literalLimit, planKeyset, toPage, type Keyset, type Page } from '../../lib/list.ts';
+import { allOf, decodeCursor, likePattern, pageLimit, planKeyset, toPage, type Keyset, type Page } from '../../lib/list.ts';
 import type { CurrentUser } from '../../lib/access.ts';
 import { badRequest } from '../../lib/errors.ts';
 import type { ProductFilters, ProductSort } from './schema.ts';
@@ -100,6 +100,10 @@ function checkCursorType(cursor: string, type: string | undefined) {
 const selective = (f: ProductFilters): boolean =>
   !!(f.q && f.q.length >= 3) || !!f.brand || !!f.colour || !!f.size;
 
+/** `bulk`: a CSV export's big pages (stock summed set-based whatever the sort). `withVersion`:
+ * also read the catalogue version, for the page's filter choices (see facets.ts). */
+export interface ListHow { bulk?: boolean; withVersion?: boolean }
+
 /**
  * One page of products with their available stock.
  *
@@ -109,10 +113,9 @@ const selective = (f: ProductFilters): boolean =>
  * can order an aggregate), so it is computed for all products that pass the filters: correct,
  * but one pass over the inventory rows in scope per page (about 1.5 s at 100,000 products x 50
  * stores). A per-product total kept by the stock code, indexed on (available, product_id), would
- * make it an index range scan. `bulk` (CSV export pages of thousands of rows) sums stock the same
- * set-based way whatever the sort.
+ * make it an index range scan. `bulk` pages sum stock the same set-based way whatever the sort.
  */
-export async function listProducts(db: Db, scope: StockScope, opts: ListOptions, bulk = false, withVersion = false): Promise<Page<ProductRow> & { catalogueVersion?: string | null }> {
+export async function listProducts(db: Db, scope: StockScope, opts: ListOptions, { bulk = false, withVersion = false }: ListHow = {}): Promise<Page<ProductRow> & { catalogueVersion?: string | null }> {
   const byAvailable = (opts.sort ?? 'productName') === 'available';
   // How stock is summed: per row of the page (a screenful), per product passing the filters
   // (selective filters), or in one pass over the inventory (everything else, and big export pages).
@@ -125,12 +128,11 @@ export async function listProducts(db: Db, scope: StockScope, opts: ListOptions,
   const where = allOf(filters, plan.where) ?? sql`true`;
   const orderBy = sql.join(plan.orderBy, sql`, `);
   let query: SQL;
-  // The page also reads the catalogue version for its filter choices (see facets.ts).
   const columns = withVersion ? sql`${COLUMNS}, ${CATALOGUE_VERSION} as "catalogueVersion"` : COLUMNS;
   if (perRow) {
     query = sql`select ${columns},
         coalesce((select sum(i.on_hand - i.reserved) from inventory i where i.product_id = p.product_id and ${inScope(scope)}), 0)::int as available
-      from products p where ${where} order by ${orderBy} limit ${filters ? sql`${plan.limit}` : literalLimit(plan.limit)}`;
+      from products p where ${where} order by ${orderBy} limit ${pageLimit(plan.limit, !!filters)}`;
   } else if (grouped) {
     // One hash aggregate over inventory: far cheaper than a probe per product once there are
     // thousands of them (the probes are random reads; inventory is laid out by store).
@@ -148,11 +150,9 @@ export async function listProducts(db: Db, scope: StockScope, opts: ListOptions,
       where ${where} order by ${orderBy} limit ${plan.limit}`;
   }
   const rows = await queryRows<ProductRow & { catalogueVersion?: string | null }>(db, query);
-  if (!withVersion) return toPage(ks, plan, rows, !!opts.cursor);
-  // No rows, no version: the caller reads it itself.
-  const catalogueVersion = rows.length ? rows[0]!.catalogueVersion : undefined;
-  for (const r of rows) delete r.catalogueVersion;
-  return { ...toPage(ks, plan, rows, !!opts.cursor), catalogueVersion };
+  const page = toPage(ks, plan, rows, !!opts.cursor);
+  // Every row carries the same version; no rows, no version (the caller reads it itself).
+  return withVersion && rows.length ? { ...page, catalogueVersion: rows[0]!.catalogueVersion } : page;
 }
 
 /** One product with its available stock over the scope; null when it does not exist. */

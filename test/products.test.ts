@@ -58,6 +58,20 @@ async function walk(c: Client, url: string) {
 const adminClient = new Client(app);
 await adminClient.login(admin.email, admin.password);
 
+t.test('the filter choices follow product changes, with rows on the page or none', async (t) => {
+  // The choices are remembered under the catalogue version, read with the page's rows (or on
+  // its own when the page has none): a new product or an edit must show on the next view.
+  const before = await adminClient.get('/products');
+  t.notMatch(before.body, '<option value="Brandnew Co"');
+  const [added] = await app.db.insert(products).values({ sku: 'ZZ-FRESH-1', productName: 'Fresh Item', unitPrice: '2.00', brand: 'Brandnew Co' }).returning({ id: products.productId });
+  t.match((await adminClient.get('/products')).body, '<option value="Brandnew Co"', 'a new product: its brand is offered at once');
+  await app.db.execute(sql`update products set colour = 'Ultraviolet', updated_at = now() where product_id = ${added!.id}`);
+  const empty = await adminClient.get('/products?q=no%20such%20product%20anywhere');
+  t.equal(idsOf(empty.body).length, 0);
+  t.match(empty.body, '<option value="Ultraviolet"', 'an edit: its colour is offered, on a page without rows too');
+  await app.db.delete(products).where(sql`${products.productId} = ${added!.id}`);
+});
+
 t.test('the full page has the layout, filters with choices from the data, and the rows', async (t) => {
   const res = await adminClient.get('/products');
   t.equal(res.statusCode, 200);

@@ -85,7 +85,7 @@ export function planKeyset<Row>(ks: Keyset<Row>, query: { sort?: string; order?:
  * parameter on purpose: their best plan depends on the filter's values, so each call is planned
  * for its own. `n` comes from planKeyset (a validated integer), never from raw input.
  */
-export function literalLimit(n: number): SQL {
+function literalLimit(n: number): SQL {
   if (!Number.isSafeInteger(n) || n < 1) throw new Error(`literalLimit: ${n} is not a page size`);
   return sql.raw(String(n));
 }

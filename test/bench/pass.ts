@@ -40,7 +40,20 @@ export interface RouteRow {
 
 export interface PkResult { connections: number; when: 'before' | 'after'; result: LoadResult; rssMb: { peakMb: number; meanMb: number } }
 
-export interface PassResult { workers: number; idleRssMb: number; pk: PkResult[]; routes: RouteRow[]; serverLog: string }
+/** A floor page of the reference server (see reference-server.ts): the app's list statement alone. */
+export interface FloorResult { name: string; path: string; connections: number; result: LoadResult; serialMs?: number }
+
+export interface PassResult { workers: number; idleRssMb: number; pk: PkResult[]; floor: FloorResult[]; routes: RouteRow[]; serverLog: string }
+
+/** The floor pages measured with the list routes: first page and search of each list. */
+function floorPages(fx: Fixtures): Array<{ name: string; path: string }> {
+  return [
+    { name: 'floor: customer list statement', path: '/floor/customers' },
+    { name: `floor: customer search statement, q=${fx.nameFragment}`, path: `/floor/customers?q=${encodeURIComponent(fx.nameFragment)}` },
+    { name: 'floor: product list statement', path: '/floor/products' },
+    { name: `floor: product search statement, q=${fx.productWord}`, path: `/floor/products?q=${encodeURIComponent(fx.productWord)}` },
+  ];
+}
 
 const live = new Set<Child>();
 /** Stops whatever child is still running (on an error or Ctrl-C). */
@@ -102,6 +115,16 @@ export async function runPass(s: Settings, workers: number, fx: Fixtures, wantPk
       s.log(`    ${m.result.rps} req/s, p95 ${m.result.p95} ms`);
     }
   };
+  const floor: FloorResult[] = [];
+  const measureFloor = async () => {
+    if (!defs.some((d) => d.groups.includes('lists'))) return;
+    for (const f of floorPages(fx)) {
+      s.log(`  ${f.name}, ${s.connections} connections`);
+      const m = await measure(ref!.baseUrl, ref!.child.pid, { method: 'GET', path: f.path, headers: {}, connections: s.connections, seconds: s.seconds }, s.warmupSeconds, s.small ? 7 : 15);
+      floor.push({ ...f, connections: s.connections, result: m.result, serialMs: m.serialMs });
+      s.log(`    ${m.result.rps} req/s, p95 ${m.result.p95} ms`);
+    }
+  };
   const routes: RouteRow[] = [];
   let idleRssMb = 0;
   try {
@@ -110,6 +133,7 @@ export async function runPass(s: Settings, workers: number, fx: Fixtures, wantPk
         REF_WORKERS: String(workers), CUSTOMER_MIN: String(fx.customerRange[0]), CUSTOMER_MAX: String(fx.customerRange[1]),
       });
       await measurePk('before');
+      await measureFloor();
     }
     app = await startServer(s, `app-w${workers}`, 'src/server.ts', {
       NODE_ENV: 'production', COOKIE_SECURE: 'false', WEB_CONCURRENCY: String(workers), SEED_DEMO: 'false', LOG_LEVEL: 'warn',
@@ -131,7 +155,7 @@ export async function runPass(s: Settings, workers: number, fx: Fixtures, wantPk
     if (app) await stopServer(app.child);
     if (ref) await stopServer(ref.child);
   }
-  return { workers, idleRssMb, pk, routes, serverLog: app.child.logFile };
+  return { workers, idleRssMb, pk, floor, routes, serverLog: app.child.logFile };
 }
 
 async function runRoute(s: Settings, ctx: RouteContext, pid: number, def: RouteDef): Promise<RouteRow> {

@@ -19,11 +19,16 @@ export interface Report {
 const n = (v: number) => v.toLocaleString('en-US');
 const ms = (v: number) => (v >= 100 ? v.toFixed(0) : v.toFixed(1));
 
+/** The PK page's req/s at `connections`: the mean of its runs before and after the app's routes. */
+function pkRate(pass: PassResult, connections: number): number | undefined {
+  const pk = pass.pk.filter((p) => p.connections === connections);
+  return pk.length ? pk.reduce((a, p) => a + p.result.rps, 0) / pk.length : undefined;
+}
+
 function refRate(report: Report, pass: PassResult, row: RouteRow): { rate: number; label: string } | undefined {
   if (row.reference === 'pk-page') {
-    const pk = pass.pk.filter((p) => p.connections === row.connections);
-    // The mean of the measurements before and after the app's routes.
-    return pk.length ? { rate: pk.reduce((a, p) => a + p.result.rps, 0) / pk.length, label: 'PK page' } : undefined;
+    const rate = pkRate(pass, row.connections);
+    return rate === undefined ? undefined : { rate, label: 'PK page' };
   }
   const kind = row.reference === 'sql-order' ? 'order' : 'adjustment';
   // The plain-SQL run with as many clients, or else the one with the most.
@@ -48,6 +53,12 @@ function passTable(report: Report, pass: PassResult): string[] {
   for (const p of pass.pk) {
     const r = p.result;
     lines.push(`| *reference: Fastify + Eta, one PK query (${p.when})* | ${p.connections} | ${n(r.rps)} | ${ms(r.p50)} | ${ms(r.p95)} | ${ms(r.p99)} | – | ${n(r.ok)} | ${other({ result: r } as RouteRow)} | ${p.rssMb.peakMb} | – |`);
+  }
+  for (const f of pass.floor ?? []) {
+    const r = f.result;
+    const pk = pkRate(pass, f.connections);
+    const ratio = pk ? `${(r.rps / pk).toFixed(2)} × PK page` : '–';
+    lines.push(`| *${esc(f.name)}* | ${f.connections} | ${n(r.rps)} | ${ms(r.p50)} | ${ms(r.p95)} | ${ms(r.p99)} | ${f.serialMs === undefined ? '–' : ms(f.serialMs)} | ${n(r.ok)} | ${other({ result: r } as RouteRow)} | – | ${ratio} |`);
   }
   for (const row of pass.routes) {
     if (!row.result) {
@@ -97,7 +108,7 @@ export function toMarkdown(report: Report): string {
     }
     out.push('');
   }
-  out.push('1-conn ms: median of a few requests sent one at a time after the warm-up (service time without queueing). Ratios: pages and API reads are req/s over the PK-page reference at the same connection count (mean of its runs before and after the routes); order placement and stock movements are committed (2xx) per second over the plain-SQL transactions with as many clients (or the most clients measured). 409 on the hot product and stock movements is the correct answer once stock runs out.', '');
+  out.push('1-conn ms: median of a few requests sent one at a time after the warm-up (service time without queueing). Floor rows: the reference server runs the same list statement as the app (its repository function) and renders the 50 rows into a bare table, with no session, sign-in check, CSRF token, security headers or layout: what the list alone costs on this stack, so the most a page of the app could reach. Ratios: pages and API reads are req/s over the PK-page reference at the same connection count (mean of its runs before and after the routes); order placement and stock movements are committed (2xx) per second over the plain-SQL transactions with as many clients (or the most clients measured). 409 on the hot product and stock movements is the correct answer once stock runs out.', '');
   if (report.slow.length) {
     // At 50 connections a p95 above 100 ms follows from the throughput alone (Little's law: the
     // mean wait is connections / req/s): what matters is which routes are slow on their own.

@@ -54,7 +54,7 @@ function passTable(report: Report, pass: PassResult): string[] {
     const r = p.result;
     lines.push(`| *reference: Fastify + Eta, one PK query (${p.when})* | ${p.connections} | ${n(r.rps)} | ${ms(r.p50)} | ${ms(r.p95)} | ${ms(r.p99)} | – | ${n(r.ok)} | ${other({ result: r } as RouteRow)} | ${p.rssMb.peakMb} | – |`);
   }
-  for (const f of pass.floor ?? []) {
+  for (const f of pass.floor) {
     const r = f.result;
     const pk = pkRate(pass, f.connections);
     const ratio = pk ? `${(r.rps / pk).toFixed(2)} × PK page` : '–';

@@ -27,8 +27,8 @@ async function catalogueVersion(db: Db): Promise<string> {
 /** Distinct brands, colours and sizes, all products or active ones only, sorted. `version`: the
  * catalogue version as just read with CATALOGUE_VERSION, if the caller has it. */
 export async function filterChoices(db: Db, activeOnly = false, version?: string | null): Promise<FilterChoices> {
-  version = version !== undefined ? versionKey(version) : await catalogueVersion(db);
-  return memo(db, version, `facets:${activeOnly}`, async () => {
+  const key = version !== undefined ? versionKey(version) : await catalogueVersion(db);
+  return memo(db, key, `facets:${activeOnly}`, async () => {
     const where = activeOnly ? sql`active and` : sql``;
     const [row] = await queryRows<{ brands: string[] | null; colours: string[] | null; sizes: string[] | null }>(db, sql`select
       array(select distinct brand from products where ${where} brand is not null order by 1) as brands,

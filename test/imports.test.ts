@@ -151,6 +151,7 @@ t.test('refused files: wrong headers, empty, no rows, not text, broken CSV, no f
   const noFile = await app.inject({ method: 'POST', url: '/imports', payload, headers: { 'content-type': contentType, cookie: cookieOf(staffClient), 'x-csrf-token': staffClient.csrf, accept: 'text/html' } });
   t.equal(noFile.statusCode, 422);
   t.match(noFile.body, 'Choose a CSV file to upload.');
+  t.equal(noFile.body.split('Choose a CSV file to upload.').length - 1, 1, 'said once, next to the file input (not again as a flash)');
   const { payload: whole } = multipartBody({ kind: 'customers' }, { content: 'email_address,full_name\ncut@example.test,Cut\n' });
   for (const [name, body, type] of [['a cut-off body', whole.subarray(0, whole.length - 30), contentType], ['no boundary', whole, 'multipart/form-data']] as const) {
     const res = await app.inject({ method: 'POST', url: '/imports', payload: body, headers: { 'content-type': type, cookie: cookieOf(staffClient), 'x-csrf-token': staffClient.csrf, accept: 'text/html' } });

@@ -68,7 +68,8 @@ export async function sendError(req: FastifyRequest, reply: FastifyReply, answer
     return reply.send({ status: answer.statusCode, message: answer.message, ...(answer.errors?.length ? { errors: answer.errors } : {}) });
   }
   try {
-    return await reply.page('errors/error', { title: titleFor(answer.statusCode), status: answer.statusCode, message: answer.message }, { fragment: 'errors/_error', status: answer.statusCode });
+    // The body states the reason (`detail`); `message` would repeat it in the layout's flash region.
+    return await reply.page('errors/error', { title: titleFor(answer.statusCode), status: answer.statusCode, detail: answer.message }, { fragment: 'errors/_error', status: answer.statusCode });
   } catch (renderError) {
     req.log.error({ err: renderError }, 'error page failed to render');
     return reply.type('text/plain; charset=utf-8').send(answer.message);

@@ -74,7 +74,7 @@ export default fp(async function viewPlugin(app: FastifyInstance) {
     this.header('vary', VARY);
     this.header('cache-control', 'no-store');
     if (opts.status) this.code(opts.status);
-    return this.view(name, {
+    const locals = {
       ...data,
       user: req.user,
       csrf,
@@ -87,6 +87,14 @@ export default fp(async function viewPlugin(app: FastifyInstance) {
       query: req.query ?? {},
       // The layout that fits the viewer, for pages any role can reach (errors, landing).
       layout: !req.user ? '/layouts/bare' : req.user.role === 'customer' ? '/layouts/shop' : '/layouts/app',
-    });
+    };
+    // A fragment answer replaces the page's flash region out of band when it has flashes to show
+    // (else they would be taken from the session and never seen) or answers an action (whatever
+    // an earlier action left there is over). A plain GET fragment with none (a lazy load, a sort)
+    // leaves the region alone.
+    const isFragment = req.wantsFragment && path.basename(name).startsWith('_');
+    if (!isFragment || (!flash.length && req.method === 'GET')) return this.view(name, locals);
+    const [html, oob] = await Promise.all([this.viewAsync(name, locals), this.viewAsync('partials/flash', { flash, oob: true })]);
+    return this.send(html + oob);
   });
 }, { name: 'view', dependencies: ['security'] });

@@ -52,7 +52,7 @@ export default async function importsRoutes(app: FastifyInstance) {
 
   function uploadPage(reply: FastifyReply, kind: ImportKind, opts: { status?: number; message?: string } = {}) {
     const spec = KINDS[kind];
-    return reply.page('imports/new', { title: `Import ${spec.kind}`, spec, message: opts.message, maxFileMb: MAX_FILE_MB },
+    return reply.page('imports/new', { title: `Import ${spec.kind}`, spec, uploadError: opts.message, maxFileMb: MAX_FILE_MB },
       { fragment: 'imports/_upload-form', status: opts.status });
   }
 

@@ -1,6 +1,6 @@
 // The movement forms of one stock row: receive, adjust, count, transfer (one product) and the
 // reorder point, at /inventory/:storeId/:productId/:action. With htmx the form replaces the table
-// row and a success swaps the updated row back in, with the flash out of band; without
+// row and a success swaps the updated row back in, with the flash out of band (page() adds it); without
 // JavaScript it is a page of its own and a success redirects (303) to the list. /inventory/receive
 // receives a product the store may not stock yet (store and SKU chosen on the form).
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
@@ -127,7 +127,10 @@ export default async function movementRoutes(app: FastifyInstance) {
         return renderForm(reply, action, current, req.body ?? {}, refusalErrors(err, ROW_ACTIONS[action].field, fields), err.statusCode);
       }
       if (!outcome.ok) return renderForm(reply, action, row, outcome.values, outcome.errors, 422);
-      if (req.wantsFragment) return reply.page('inventory/_row-updated', { row: outcome.row, message: outcome.message });
+      if (req.wantsFragment) {
+        reply.flash('success', outcome.message);
+        return reply.page('inventory/_row', { row: outcome.row });
+      }
       return reply.seeOther(`/inventory?storeId=${row.storeId}&q=${encodeURIComponent(row.sku)}`, outcome.message);
     });
 

@@ -44,7 +44,8 @@ function readLines(body: Body, count: number): { lines: Line[]; errors: FieldErr
 }
 
 /** A refusal of the service as errors next to what it names: the head fields, a line (items.N
- * from the service's checks) or a product (shortages). Its message is shown above the form. */
+ * from the service's checks) or a product (shortages). Its message is shown above the form
+ * unless a field already says it. */
 function transferErrors(err: HttpError, lines: Line[], lineOf: Map<number, number>): FieldErrors {
   const errors: FieldErrors = {};
   for (const e of (err.errors ?? []) as Array<Record<string, unknown>>) {
@@ -93,7 +94,9 @@ export default async function transferRoutes(app: FastifyInstance) {
       return reply.seeOther(`/inventory/transfers/${t.transferId}`, `Transferred ${units} units of ${items.length} product${items.length === 1 ? '' : 's'}.`);
     } catch (err) {
       if (!refused(err)) throw err;
-      return renderForm(req, reply, body, transferErrors(err, lines, lineOf), err.statusCode, err.message);
+      const errors = transferErrors(err, lines, lineOf);
+      // Said once: next to the field it names, or above the form when no field does.
+      return renderForm(req, reply, body, errors, err.statusCode, Object.values(errors).includes(err.message) ? undefined : err.message);
     }
   });
 

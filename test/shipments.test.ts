@@ -74,6 +74,46 @@ t.test('staff create a shipment from the order page and walk it to delivery', as
   t.match(slip.body, 'media="print"');
 });
 
+t.test('an htmx action swaps everything it changed: subtitle, status, timeline, flash; dispatch asks first', async (t) => {
+  const o = await paidOrder();
+  const c = new Client(app);
+  await c.login(northStaff.email, northStaff.password);
+  await shipFromOrderPage(c, o.orderId, { lineItemId: ['1', '2'], deliveryAddress: '4 Oak Road' });
+  const [s] = await queryRows<{ id: number }>(db, sql`select shipment_id as id from shipments where order_id = ${o.orderId}`);
+  const page = await c.get(`/shipments/${s!.id}`);
+  t.match(page.body, /<form[^>]*actions\/ship"[^>]*hx-confirm="Dispatch shipment \d+\?[^"]*"/, 'dispatch cannot be undone: htmx asks first');
+  t.match(page.body, `(PAID)`);
+  const hx = { 'hx-request': 'true' };
+  const steps = [['ship', 'SHIPPED', 'SHIPPED', 'Dispatched'], ['transit', 'IN-TRANSIT', 'SHIPPED', 'In transit'], ['deliver', 'DELIVERED', 'COMPLETE', 'Delivered']] as const;
+  for (const [action, to, orderStatus, step] of steps) {
+    const version = /name="version" value="(\d+)"/.exec((await c.get(`/shipments/${s!.id}`)).body)![1]!;
+    const res = await c.post(`/shipments/${s!.id}/actions/${action}`, { version }, { headers: hx });
+    t.equal(res.statusCode, 200, action);
+    t.notMatch(res.body, /<html/, 'a fragment');
+    const header = /<hgroup id="shipments-header-\d+" hx-swap-oob="true">([\s\S]*?)<\/hgroup>/.exec(res.body)?.[1] ?? '';
+    t.match(header, `(${orderStatus})`, `${action}: the subtitle shows the order as ${orderStatus}`);
+    const timeline = /<article id="shipments-timeline-\d+" hx-swap-oob="true">([\s\S]*?)<\/article>/.exec(res.body)?.[1] ?? '';
+    t.match(timeline, new RegExp(`<dt>${step}</dt><dd>\\d`), `${action}: the timeline dates the step`);
+    t.match(res.body, new RegExp(`<strong class="status[^"]*">${to}</strong>`), `${action}: the status`);
+    const flash = /<div id="flash"[^>]*hx-swap-oob="true">([\s\S]*?)<\/div>/.exec(res.body)?.[1] ?? '';
+    t.match(flash, `Shipment ${s!.id}: ${to}.`, `${action}: a success flash`);
+    t.equal(res.body.split(`Shipment ${s!.id}: ${to}.`).length - 1, 1, 'said once');
+  }
+  // Without JavaScript: post, redirect, and the page shows the same, with the flash once.
+  const o2 = await paidOrder();
+  await shipFromOrderPage(c, o2.orderId, { lineItemId: ['1', '2'], deliveryAddress: '5 Oak Road' });
+  const [s2] = await queryRows<{ id: number; version: number }>(db, sql`select shipment_id as id, version from shipments where order_id = ${o2.orderId}`);
+  const posted = await c.post(`/shipments/${s2!.id}/actions/ship`, { version: String(s2!.version) });
+  t.equal(posted.statusCode, 303);
+  const after = await c.get(String(posted.headers.location));
+  t.match(after.body, '(SHIPPED)');
+  t.match(after.body, /<dt>Dispatched<\/dt><dd>\d/);
+  t.equal(after.body.split(`Shipment ${s2!.id}: SHIPPED.`).length - 1, 1, 'the flash, once');
+  const stale = await c.post(`/shipments/${s2!.id}/actions/transit`, { version: String(s2!.version) });
+  t.equal(stale.statusCode, 409);
+  t.equal(stale.body.split('changed since you loaded it').length - 1, 1, 'a refusal is said once on the page');
+});
+
 t.test('the shipment list filters, sorts, paginates and exports', async (t) => {
   const c = new Client(app);
   await c.login(admin.email, admin.password);

@@ -155,7 +155,7 @@ journey('staff pay it, ship it in two shipments, and delivery completes it', asy
   await htmxResponse(staff, (u, m) => m === 'POST' && u.pathname === `/orders/${orderId}/actions/pay`, () => staff.getByRole('button', { name: 'Mark paid' }).click());
   await staff.locator('#orders-status-value', { hasText: 'PAID' }).waitFor();
   tt.ok(await same(), 'paid in place (htmx)');
-  tt.match(await staff.locator('#orders-status').innerText(), `Order #${orderId} marked paid.`, 'the status panel says so');
+  tt.same(await staff.locator('#flash .flash').allInnerTexts(), [`Order #${orderId} marked paid.`], 'the flash region says so, and only that');
   await staff.locator('#orders-ship-form').waitFor();
   tt.equal(await staff.locator('#orders-ship-form input[name="lineItemId"]').count(), 2, 'two unshipped lines offered for a shipment');
 
@@ -189,6 +189,12 @@ journey('staff pay it, ship it in two shipments, and delivery completes it', asy
       await htmxResponse(staff, (u, m) => m === 'POST' && u.pathname.startsWith(`/shipments/${shipmentId}/actions/`), () => button.click());
       await panel.locator('strong', { hasText: new RegExp(`^${to}$`) }).waitFor();
       tt.pass(`shipment ${shipmentId}: "${label}" → ${to}`);
+      // Without a reload, everything the step changed is shown: the flash, the timeline, the order.
+      tt.same(await staff.locator('#flash .flash').allInnerTexts(), [`Shipment ${shipmentId}: ${to}.`], `"${label}": one flash says so`);
+      const step = { SHIPPED: 'Dispatched', 'IN-TRANSIT': 'In transit', DELIVERED: 'Delivered' }[to];
+      tt.notMatch(await staff.locator(`#shipments-timeline-${shipmentId} dt:has-text("${step}") + dd`).innerText(), '—', `"${label}": the timeline dates it`);
+      const expected = to === 'SHIPPED' ? (n === 0 ? 'PAID' : 'SHIPPED') : to === 'DELIVERED' && n === 1 ? 'COMPLETE' : n === 0 ? 'PAID' : 'SHIPPED';
+      tt.match(await staff.locator(`#shipments-header-${shipmentId}`).innerText(), `(${expected})`, `"${label}": the heading shows the order ${expected}`);
       if (to === 'SHIPPED') {
         await staff.goto(`/orders/${orderId}`);
         tt.equal(await statusOf(staff), n === 0 ? 'PAID' : 'SHIPPED', n === 0 ? 'one of two dispatched: the order stays PAID' : 'both dispatched: the order is SHIPPED');
@@ -238,7 +244,7 @@ journey('a refund puts the returned units back on hand', async (tt) => {
   await staff.locator('#orders-refund-note').fill('One came back unworn');
   await htmxResponse(staff, (u, m) => m === 'POST' && u.pathname === `/orders/${orderId}/actions/refund`, () => staff.getByRole('button', { name: 'Refund order' }).click());
   await staff.locator('#orders-status-value', { hasText: 'REFUNDED' }).waitFor();
-  tt.match(await staff.locator('#orders-status').innerText(), 'Returned units are back on hand.', 'the panel confirms the restock');
+  tt.match(await staff.locator('#flash').innerText(), 'Returned units are back on hand.', 'the flash confirms the restock');
   tt.match(await staff.locator(`#orders-lines-table tbody tr`, { hasText: p1.sku }).innerText(), /\t1\t/, 'the line shows 1 returned');
   await shot(tt, staff, 'order-refunded');
   const after = await stock(p1);

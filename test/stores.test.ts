@@ -161,6 +161,10 @@ t.test('create: every validation rule, nothing written on refusal', async (t) =>
     [{ storeName: 'Words', physicalAddress: '1 Road', latitude: 'north', longitude: '0' }, 'latitude', 'Latitude is a number from -90 to 90.'],
     [{ storeName: 'Online Only', webAddress: 'https://shop.example', latitude: '1', longitude: '1' }, 'latitude', 'Coordinates belong to a physical address.'],
     [{ storeName: s2.name.toUpperCase(), physicalAddress: '1 Road' }, 'storeName', 'Another store already has this name.'],
+    // A long run of digits and a non-digit made the number check backtrack quadratically
+    // (security report 13): every value is measured before any pattern sees it.
+    [{ storeName: 'Long Latitude', physicalAddress: '1 Road', latitude: `${'1'.repeat(100_000)}x`, longitude: '0' }, 'latitude', 'This number is too long (32 characters at most).'],
+    [{ storeName: 'Long Address', physicalAddress: 'a'.repeat(20_000) }, 'physicalAddress', 'Use at most 500 characters.'],
   ];
   for (const [form, field, message] of cases) {
     const res = await adminC.post('/stores', form);

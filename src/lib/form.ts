@@ -21,21 +21,41 @@ const DEFAULT_MESSAGES: Record<string, (p: Record<string, unknown>) => string> =
   enum: () => 'Choose one of the options.',
 };
 
-function clean(body: unknown): Record<string, unknown> {
-  const out: Record<string, unknown> = {};
-  if (!body || typeof body !== 'object') return out;
+/** The text of a number as forms accept it. Each alternative has one way to match, so it runs in
+ * linear time (the old `\d+\.?\d*` could split a run of digits every way: quadratic). */
+export const NUMBER_TEXT = /^[+-]?(?:\d+(?:\.\d*)?|\.\d+)$/;
+export const INTEGER_TEXT = /^[+-]?\d+$/;
+/** Longest value any form field takes, and longest number text: checked before any pattern. */
+export const MAX_TEXT = 10_000;
+export const MAX_NUMBER_TEXT = 32;
+
+type Props = Record<string, { type?: string; maxLength?: number; errorMessage?: string }>;
+
+/** Trims, drops empty fields, and refuses an over-long value before any pattern or conversion
+ * sees it (kept cut short, so the form is not sent back with a megabyte in it). */
+function clean(body: unknown, props: Props): { values: Record<string, unknown>; errors: FieldErrors } {
+  const values: Record<string, unknown> = {};
+  const errors: FieldErrors = {};
+  if (!body || typeof body !== 'object') return { values, errors };
   for (const [k, v] of Object.entries(body as Record<string, unknown>)) {
     if (k === '_csrf') continue;
-    if (typeof v === 'string') {
-      const t = v.trim();
-      if (t !== '') out[k] = t;
+    const type = props[k]?.type;
+    const numeric = type === 'number' || type === 'integer';
+    const limit = numeric ? MAX_NUMBER_TEXT : Math.min(MAX_TEXT, props[k]?.maxLength ?? MAX_TEXT);
+    const tooLong = (x: string) => x.length > (numeric ? MAX_NUMBER_TEXT : MAX_TEXT);
+    const texts = (Array.isArray(v) ? v : [v]).filter((x): x is string => typeof x === 'string').map((x) => x.trim());
+    if (texts.some(tooLong)) {
+      errors[k] = numeric ? `This number is too long (${MAX_NUMBER_TEXT} characters at most).` : `Use at most ${limit.toLocaleString('en')} characters.`;
+      values[k] = Array.isArray(v) ? texts.map((x) => x.slice(0, limit)) : texts[0]!.slice(0, limit);
+    } else if (typeof v === 'string') {
+      if (texts[0] !== '') values[k] = texts[0];
     } else if (Array.isArray(v)) {
-      out[k] = v.filter((x) => typeof x === 'string' && x.trim() !== '').map((x) => (x as string).trim());
+      values[k] = texts.filter((x) => x !== '');
     } else if (v !== undefined && v !== null) {
-      out[k] = v;
+      values[k] = v;
     }
   }
-  return out;
+  return { values, errors };
 }
 
 /** Field name from a TypeBox error; `required` errors name the missing property in params. */
@@ -48,18 +68,20 @@ function fieldOf(error: { instancePath: string; keyword: string; params: Record<
 }
 
 export function parseForm<S extends TSchema>(schema: S, body: unknown): FormResult<Static<S>> {
-  const values = clean(body);
+  const props = (schema as unknown as { properties?: Props }).properties ?? {};
+  const { values, errors } = clean(body, props);
   // Value.Convert would quietly turn "2.5" into 2 and "0x3" into 3 for integer fields: check the
   // text of numeric fields first, so a fractional quantity is an error and never a smaller number.
-  const props = (schema as unknown as { properties?: Record<string, { type?: string; errorMessage?: string }> }).properties ?? {};
-  const errors: FieldErrors = {};
   for (const [k, v] of Object.entries(values)) {
+    if (errors[k]) continue;
     const type = props[k]?.type;
-    if (typeof v === 'string' && ((type === 'integer' && !/^[+-]?\d+$/.test(v)) || (type === 'number' && !/^[+-]?(\d+\.?\d*|\.\d+)$/.test(v)))) {
+    if (typeof v === 'string' && ((type === 'integer' && !INTEGER_TEXT.test(v)) || (type === 'number' && !NUMBER_TEXT.test(v)))) {
       errors[k] = props[k]?.errorMessage ?? (type === 'integer' ? 'Enter a whole number.' : 'Enter a number.');
     }
   }
-  const converted = Value.Convert(schema, structuredClone(values)) as Record<string, unknown>;
+  // A refused value goes no further (its field already has its message).
+  const checked = Object.fromEntries(Object.entries(values).filter(([k]) => !errors[k]));
+  const converted = Value.Convert(schema, structuredClone(checked)) as Record<string, unknown>;
   for (const e of Value.Errors(schema, converted)) {
     const err = e as unknown as { instancePath: string; keyword: string; params: Record<string, unknown>; message: string };
     const fields = err.keyword === 'required' && Array.isArray(err.params.requiredProperties)

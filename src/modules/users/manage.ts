@@ -36,7 +36,7 @@ const invalid = (errors: FieldError[]) => unprocessable(errors.map((e) => e.mess
 /** The rules on the fields a user ends up with (after a create or an edit). */
 function fieldErrors(v: { email: string; fullName: string; role: Role; storeIds: number[] }): FieldError[] {
   const errors: FieldError[] = [];
-  if (!EMAIL_RE.test(v.email) || v.email.length > 254) errors.push({ field: 'email', message: EMAIL_MESSAGE });
+  if (v.email.length > 254 || !EMAIL_RE.test(v.email)) errors.push({ field: 'email', message: EMAIL_MESSAGE });
   if (!v.fullName.trim() || v.fullName.length > USER_NAME_MAX) errors.push({ field: 'fullName', message: NAME_MESSAGE });
   if (v.role === 'staff' && !v.storeIds.length) errors.push({ field: 'storeIds', message: STORES_FOR_STAFF });
   if (v.role !== 'staff' && v.storeIds.length) errors.push({ field: 'storeIds', message: NO_STORES_FOR_ADMINS });

@@ -235,7 +235,7 @@ t.test('delete: 409 while orders exist or an account is linked, 204 otherwise', 
   const before = await counts();
   const withOrders = await call(adminToken, 'DELETE', `/${busyId}`);
   t.equal(withOrders.statusCode, 409);
-  t.match(withOrders.json().message, /has \d+ orders \(across all stores\) and cannot be deleted/);
+  t.match(withOrders.json().message, /^This customer has orders and cannot be deleted/);
   const linked = await call(adminToken, 'DELETE', `/${shopper.customerId}`);
   t.equal(linked.statusCode, 409);
   t.match(linked.json().message, /linked to the sign-in account/);

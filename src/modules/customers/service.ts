@@ -76,10 +76,11 @@ export async function updateCustomer(db: Db, id: number, version: number, change
   }));
 }
 
-/** Why a delete is refused, in words for the user. */
+/** Why a delete is refused, in words for the user. The blockers are counted over all stores, so
+ * the words give no figure: staff see the figures of their own stores only. */
 export function deleteRefusal(b: { orders: number; shipments: number; accountEmail: string | null }): string | null {
-  if (b.orders) return `This customer has ${b.orders} order${b.orders === 1 ? '' : 's'} (across all stores) and cannot be deleted: order history is kept.`;
-  if (b.shipments) return `This customer has ${b.shipments} shipment${b.shipments === 1 ? '' : 's'} and cannot be deleted.`;
+  if (b.orders) return 'This customer has orders and cannot be deleted: order history is kept.';
+  if (b.shipments) return 'This customer has shipments and cannot be deleted.';
   if (b.accountEmail) return `This customer is linked to the sign-in account ${b.accountEmail} and cannot be deleted. Deactivate the account instead.`;
   return null;
 }

@@ -20,8 +20,10 @@ export async function renderCustomerPage(app: FastifyInstance, user: CurrentUser
     customerActivityCounts(app.db, id, scope),
     deleteBlockers(app.db, id),
   ]);
+  const refusal = deleteRefusal(blockers);
   return reply.page('customers/show', {
     title: customer.fullName, customer, orders: orders.items, shipments: shipments.items, counts,
-    refusal: deleteRefusal(blockers), scoped: scope !== 'all', message: extra.message,
+    // A refused delete's reason is already printed beside the delete button: said once.
+    refusal, scoped: scope !== 'all', message: extra.message === refusal ? undefined : extra.message,
   }, { status: extra.status });
 }

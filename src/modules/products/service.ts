@@ -17,16 +17,15 @@ export class SkuTakenError extends HttpError {
   }
 }
 
-/** 409: order lines, stock rows or movements still point at the product. */
+/** 409: order lines, stock rows or movements still point at the product. Says which kinds, not
+ * how many: they are counted over all stores, and staff see the figures of their own stores. */
 export class ProductInUseError extends HttpError {
   constructor(readonly refs: ProductReferences) {
-    const parts = [
-      refs.orderLines && `${refs.orderLines} order line${refs.orderLines === 1 ? '' : 's'}`,
-      refs.stockRows && `stock records at ${refs.stockRows} store${refs.stockRows === 1 ? '' : 's'}`,
-      refs.movements && `${refs.movements} stock movement${refs.movements === 1 ? '' : 's'}`,
-    ].filter(Boolean);
-    super(409, `This product cannot be deleted: it is referenced by ${parts.join(', ')}. Deactivate it instead: it disappears from the shop and cannot be ordered, and its history stays intact.`,
-      [{ field: 'productId', message: 'is still referenced', ...refs }]);
+    const kinds = [refs.orderLines && 'order lines', refs.stockRows && 'stock records', refs.movements && 'stock movements']
+      .filter((k): k is string => Boolean(k));
+    const list = kinds.length > 1 ? `${kinds.slice(0, -1).join(', ')} and ${kinds.at(-1)}` : kinds[0];
+    super(409, `This product cannot be deleted: it is referenced by ${list}. Deactivate it instead: it disappears from the shop and cannot be ordered, and its history stays intact.`,
+      [{ field: 'productId', message: 'is still referenced', references: kinds }]);
   }
 }
 

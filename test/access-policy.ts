@@ -108,6 +108,10 @@ export async function buildPolicy(w: World) {
     'GET /vendor/:file': { verdict: page.public, request: get('/vendor/htmx.min.js') },
     'GET /health': { verdict: page.public, request: get('/health') },
     'GET /': { verdict: page.public, request: get('/') },
+    // The reference system's addresses: a permanent redirect for everyone (the target checks).
+    'GET /landingpage': { verdict: page.public, request: get('/landingpage'), ok: () => 301, okLocation: () => '/' },
+    'GET /admin': { verdict: page.public, request: get('/admin'), ok: () => 301, okLocation: () => '/dashboard' },
+    'GET /admin/dashboard': { verdict: page.public, request: get('/admin/dashboard'), ok: () => 301, okLocation: () => '/dashboard' },
     'GET /login': { verdict: page.public, request: get('/login'), ok: (who) => (who === 'anon' ? 200 : 302), okLocation: (c) => home(c.who) },
     'POST /login': { verdict: page.public, fresh: true, request: () => ({ url: '/login', form: { email: probe.email, password: probe.password } }), okLocation: () => '/dashboard' },
     'POST /logout': { verdict: page.public, fresh: true, request: () => ({ url: '/logout' }), okLocation: () => '/', writes: (who) => who !== 'anon' },

@@ -8,7 +8,8 @@ const admin = await makeUser(app, 'admin');
 
 t.test('old addresses redirect permanently to their pages here', async (t) => {
   const visitor = new Client(app);
-  for (const [from, to] of [['/landingpage', '/'], ['/admin', '/dashboard'], ['/admin/dashboard', '/dashboard'], ['/admin/dashboard?storeId=2', '/dashboard?storeId=2']]) {
+  const cases: Array<[string, string]> = [['/landingpage', '/'], ['/admin', '/dashboard'], ['/admin/dashboard', '/dashboard'], ['/admin/dashboard?storeId=2', '/dashboard?storeId=2']];
+  for (const [from, to] of cases) {
     const res = await visitor.get(from);
     t.equal(res.statusCode, 301, `${from}: moved permanently`);
     t.equal(res.headers.location, to, `${from} → ${to}`);

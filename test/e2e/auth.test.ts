@@ -153,6 +153,13 @@ journey('admin signs in and sees the dashboard', async (tt) => {
 });
 
 journey('signing out returns to the landing page and closes the back office', async (tt) => {
+  // A list page changed in place by htmx (the address follows): the kind of page htmx used to
+  // keep a snapshot of in the tab.
+  await page.goto('/customers');
+  await Promise.all([
+    page.waitForURL((u) => u.searchParams.get('sort') === 'fullName'),
+    page.locator('#customers-rows th a', { hasText: 'Name' }).first().click(),
+  ]);
   await Promise.all([
     page.waitForURL((u) => u.pathname === '/'),
     page.getByRole('button', { name: 'Sign out' }).click(),
@@ -161,6 +168,8 @@ journey('signing out returns to the landing page and closes the back office', as
   tt.ok(await page.getByRole('link', { name: 'Sign in', exact: true }).first().isVisible(), 'shows "Sign in" again');
   await page.goto('/dashboard');
   tt.equal(pathOf(page), '/login', '/dashboard now redirects to /login');
+  // htmx keeps no snapshot of the back office's pages in the tab (security report 15).
+  tt.equal(await page.evaluate(() => sessionStorage.getItem('htmx-history-cache')), null, 'no htmx history cache left in the tab');
 });
 
 journey('forgot password → mailed link → new password', async (tt) => {

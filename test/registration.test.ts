@@ -159,6 +159,19 @@ t.test('a link is refused when a login with its email appeared meanwhile', async
   t.equal(await loginCount(email), 1);
 });
 
+t.test('two links of one address used at once: one login, the other link refused', async (t) => {
+  const email = `race-${Date.now()}@example.test`;
+  const counter = await db.insert(customers).values({ emailAddress: email, fullName: 'Race' }).returning();
+  await register(email);
+  const first = (await mailedToken())!;
+  await register(email.toUpperCase());
+  const second = (await mailedToken())!;
+  const [a, b] = await Promise.all([confirm(first), confirm(second)]);
+  t.same([a.res.statusCode, b.res.statusCode].sort(), [303, 400]);
+  const rows = await queryRows<{ customer_id: number }>(db, sql`select customer_id from users where lower(email) = lower(${email})`);
+  t.same(rows.map((r) => r.customer_id), [counter[0]!.customerId], 'one login, on the existing record');
+});
+
 t.test('the answer is the same for a new email, a customer record, staff and admin, in any case', async (t) => {
   const counter = await counterCustomer(0);
   const customer = await makeUser(app, 'customer');

@@ -31,6 +31,16 @@ export interface Config {
   apiTokenTtlSeconds: number;
   resetTokenTtlSeconds: number;
   login: { maxPerAccount: number; maxPerIp: number; windowSeconds: number };
+  /** How long a mailed "finish creating your account" link stays valid. */
+  registrationTtlSeconds: number;
+  /** Anonymous forms that mail or hash (register and its confirmation, forgot and reset
+   * password): attempts per IP and over all IPs in one window, counted in the database so every
+   * process sees the same counts. */
+  formLimits: { perIp: number; global: number; windowSeconds: number };
+  /** argon2 work done for anonymous requests (sign-in, registration, reset): at most
+   * `concurrency` at once per process and `queue` waiting; beyond that the request gets a 429,
+   * so signed-in users keep their share of libuv's thread pool. */
+  anonymousHashing: { concurrency: number; queue: number };
 }
 
 function int(value: string | undefined, fallback: number, name: string): number {
@@ -86,6 +96,16 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
       maxPerAccount: int(env.LOGIN_MAX_PER_ACCOUNT, 5, 'LOGIN_MAX_PER_ACCOUNT'),
       maxPerIp: int(env.LOGIN_MAX_PER_IP, 30, 'LOGIN_MAX_PER_IP'),
       windowSeconds: int(env.LOGIN_WINDOW_SECONDS, 15 * 60, 'LOGIN_WINDOW_SECONDS'),
+    },
+    registrationTtlSeconds: int(env.REGISTRATION_TTL_SECONDS, 24 * 3600, 'REGISTRATION_TTL_SECONDS'),
+    formLimits: {
+      perIp: int(env.FORM_LIMIT_PER_IP, 10, 'FORM_LIMIT_PER_IP'),
+      global: int(env.FORM_LIMIT_GLOBAL, 200, 'FORM_LIMIT_GLOBAL'),
+      windowSeconds: int(env.FORM_LIMIT_WINDOW_SECONDS, 15 * 60, 'FORM_LIMIT_WINDOW_SECONDS'),
+    },
+    anonymousHashing: {
+      concurrency: Math.max(1, int(env.ANON_HASH_CONCURRENCY, 1, 'ANON_HASH_CONCURRENCY')),
+      queue: int(env.ANON_HASH_QUEUE, 16, 'ANON_HASH_QUEUE'),
     },
   };
   return { ...config, ...overrides };

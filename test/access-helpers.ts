@@ -9,7 +9,8 @@ import { sql } from 'drizzle-orm';
 import type { FastifyInstance, RouteOptions } from 'fastify';
 import { apiLogin, buildTestApp, Client, makeUser } from './helper.ts';
 import { queryRows } from '../src/db/client.ts';
-import { customers, passwordResets, products, stores } from '../src/db/schema/index.ts';
+import { customers, passwordResets, pendingRegistrations, products, stores } from '../src/db/schema/index.ts';
+import { hashPassword } from '../src/lib/password.ts';
 import type { Config } from '../src/config.ts';
 import type { CurrentUser } from '../src/lib/access.ts';
 import { systemActor } from '../src/lib/audit.ts';
@@ -200,6 +201,16 @@ export async function buildWorld(t: Test, overrides: Partial<Config> = {}) {
     return token;
   }
 
+  /** A registration waiting for its mailed link; it is finished with REGISTRATION_PASSWORD. */
+  async function registrationToken() {
+    const token = randomToken();
+    await db.insert(pendingRegistrations).values({
+      tokenHash: hashToken(token), email: `pending-${uid()}@example.test`, fullName: 'Pending Shopper',
+      passwordHash: await hashPassword(REGISTRATION_PASSWORD, app.config.argon2), expiresAt: sql`now() + interval '1 day'`,
+    });
+    return token;
+  }
+
   /** An import of one new customer, uploaded by one of the two staff members. */
   async function importJob(by: 'staffA' | 'staffB') {
     const res = await upload(clients[by], 'customers', `email_address,full_name\nimp-${uid()}@example.test,Imported ${uid()}\n`);
@@ -216,10 +227,12 @@ export async function buildWorld(t: Test, overrides: Partial<Config> = {}) {
 
   return {
     app, db, config, routes, S, P, users, cust, clients, tokens, freshActor, browser, adminUser,
-    make: { order, shipment, customer, product, store, staffUser, transfer, resetToken, importJob }, onHand, versionOf,
+    make: { order, shipment, customer, product, store, staffUser, transfer, resetToken, registrationToken, importJob }, onHand, versionOf,
     uid, uuid: randomUUID,
   };
 }
+
+export const REGISTRATION_PASSWORD = 'a long password 1';
 
 export type World = Awaited<ReturnType<typeof buildWorld>>;
 

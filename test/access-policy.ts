@@ -11,7 +11,7 @@ import { sql } from 'drizzle-orm';
 import { queryRows } from '../src/db/client.ts';
 import { makeUser } from './helper.ts';
 import { settledJob } from './fixtures/imports-upload.ts';
-import { inStore, type Cell, type Cust, type Rule, type StoreKey, type Verdict, type Who, type World } from './access-helpers.ts';
+import { REGISTRATION_PASSWORD, inStore, type Cell, type Cust, type Rule, type StoreKey, type Verdict, type Who, type World } from './access-helpers.ts';
 
 /** Read-only fixtures (GET cells never change them) and the policy table over them. */
 export async function buildPolicy(w: World) {
@@ -116,9 +116,15 @@ export async function buildPolicy(w: World) {
     'POST /login': { verdict: page.public, fresh: true, request: () => ({ url: '/login', form: { email: probe.email, password: probe.password } }), okLocation: () => '/dashboard' },
     'POST /logout': { verdict: page.public, fresh: true, request: () => ({ url: '/logout' }), okLocation: () => '/', writes: (who) => who !== 'anon' },
     'GET /register': { verdict: page.public, request: get('/register'), ok: (who) => (who === 'anon' ? 200 : 302), okLocation: (c) => home(c.who) },
+    // Registering only mails a link (issue 13): the same answer for every address.
     'POST /register': {
+      verdict: page.public, okLocation: () => '/login',
+      request: () => ({ url: '/register', form: { fullName: 'New Shopper', email: `reg-${w.uid()}@example.test`, password: REGISTRATION_PASSWORD, confirm: REGISTRATION_PASSWORD } }),
+    },
+    'GET /register/confirm': { verdict: page.public, request: async (c) => ({ url: `/register/confirm?token=${await c.make.registrationToken()}` }) },
+    'POST /register/confirm': {
       verdict: page.public, fresh: true, okLocation: () => '/account',
-      request: () => ({ url: '/register', form: { fullName: 'New Shopper', email: `reg-${w.uid()}@example.test`, password: 'a long password 1', confirm: 'a long password 1' } }),
+      request: async (c) => ({ url: '/register/confirm', form: { token: await c.make.registrationToken(), password: REGISTRATION_PASSWORD } }),
     },
     'GET /forgot-password': { verdict: page.public, request: get('/forgot-password') },
     'POST /forgot-password': { verdict: page.public, request: () => ({ url: '/forgot-password', form: { email: probe.email } }), okLocation: () => '/login' },

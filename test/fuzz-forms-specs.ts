@@ -53,6 +53,7 @@ export const FORM_SPECS: Record<string, FormSpec> = {
     valid: () => withConfirm(fc.record({ fullName: text, email })),
     pages: () => [['anonymous', '/register']],
   },
+  'POST /register/confirm': { valid: () => fc.record({ token: fc.stringMatching(/^[A-Za-z0-9_-]{43}$/), password }) },
   'POST /forgot-password': {
     valid: (w) => fc.record({ email: fc.oneof(fc.constant(w.victimEmail), email) }),
     pages: () => [['anonymous', '/forgot-password']],

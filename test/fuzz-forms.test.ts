@@ -135,7 +135,7 @@ function broken(valid: fc.Arbitrary<Fields>): fc.Arbitrary<Fields> {
   });
 }
 
-const RISKY = /^\/(?:login|logout|register|reset-password|account\/password)$/;
+const RISKY = /^\/(?:login|logout|register|register\/confirm|reset-password|account\/password)$/;
 const statuses = new Map<string, number>();
 let cached: Fingerprint | undefined;
 

@@ -7,7 +7,7 @@
 import t, { type Test } from 'tap';
 import type { Browser, Page } from 'playwright-core';
 import {
-  BrowserErrors, accountOf, htmxResponse, launchBrowser, markPage, saveScreenshot, signIn, startServer,
+  BrowserErrors, accountOf, htmxResponse, launchBrowser, mailText, mailTo, markPage, saveScreenshot, signIn, startServer,
   stockedProducts, submitForm, type RunningServer, type StockedProduct,
 } from './server.ts';
 
@@ -122,8 +122,19 @@ journey('a shopper fills a cart, registers at checkout, and places the order', a
   await shopper.locator('#field-email').fill(SHOPPER.email);
   await shopper.locator('#field-password').fill(SHOPPER.password);
   await shopper.locator('#field-confirm').fill(SHOPPER.password);
+  const asked = Date.now() - 1_000;
   const registered = await submitForm(shopper, shopper.getByRole('button', { name: 'Create account' }), '/register');
   tt.equal(registered.status(), 303, 'registered');
+  await shopper.waitForURL((u) => u.pathname === '/login');
+  tt.match(await shopper.locator('#flash').innerText(), 'Check your mail: we sent a link to finish creating your account.');
+  // Nothing exists until the mailed link is used with the password chosen above (issue 13).
+  const mail = await mailTo(server.mailDir, SHOPPER.email, asked);
+  const link = /https?:\/\/[^\s"'<>]+\/register\/confirm\?token=[^\s"'<>&]+/.exec(mailText(mail.text))?.[0];
+  tt.ok(link?.startsWith(`${server.baseUrl}/register/confirm?token=`), 'the mail holds the link, at BASE_URL');
+  await shopper.goto(link!);
+  await shopper.locator('#field-password').fill(SHOPPER.password);
+  const confirmed = await submitForm(shopper, shopper.getByRole('button', { name: 'Finish creating your account' }), '/register/confirm');
+  tt.equal(confirmed.status(), 303, 'the link finished the account');
   await shopper.waitForURL((u) => u.pathname === '/account');
   tt.match(await shopper.locator('#flash').innerText(), 'Welcome! Your account is ready.');
 

@@ -118,3 +118,20 @@ export const appSettings = pgTable('app_settings', {
   value: text('value').notNull(),
   createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
 });
+
+/** Self-registrations waiting for their mailed link: nothing else is created until the link is
+ * used, so an address nobody proved to own never gets a login (or someone else's customer
+ * record). The chosen password is kept as its argon2 hash; the token as its SHA-256. */
+export const pendingRegistrations = pgTable('pending_registrations', {
+  id: integer('id').primaryKey().generatedByDefaultAsIdentity(),
+  tokenHash: text('token_hash').notNull(),
+  email: text('email').notNull(),
+  fullName: text('full_name').notNull(),
+  passwordHash: text('password_hash').notNull(),
+  expiresAt: timestamp('expires_at', { withTimezone: true }).notNull(),
+  usedAt: timestamp('used_at', { withTimezone: true }),
+  createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
+}, (t) => [
+  uniqueIndex('pending_registrations_token_key').on(t.tokenHash),
+  index('pending_registrations_expires_idx').on(t.expiresAt),
+]);

@@ -32,7 +32,8 @@ const PAGES: Record<string, string> = {
 /** Entities the filter offers (others still work when typed in the address). */
 export const KNOWN_ENTITIES = ['customer', 'product', 'store', 'user', 'order', 'shipment', 'inventory', 'import'];
 export const KNOWN_ACTIONS = ['create', 'update', 'delete', 'login', 'login_failed', 'logout', 'deactivate', 'reactivate',
-  'password_change', 'password_reset', 'password_reset_requested', 'password_link_sent'];
+  'password_change', 'password_reset', 'password_reset_requested', 'password_link_sent',
+  'registration_requested', 'registration_confirmed', 'registration_claimed'];
 
 export function entityHref(entity: string, entityId: string | null): string | null {
   const base = PAGES[entity];

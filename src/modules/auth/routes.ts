@@ -2,35 +2,23 @@
 // views/auth). Every success redirects (303) with a flash; every refusal re-renders its form.
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { parseForm, type FieldErrors } from '../../lib/form.ts';
-import { passwordProblem, verifyPassword } from '../../lib/password.ts';
+import { verifyPassword } from '../../lib/password.ts';
 import { HttpError } from '../../lib/errors.ts';
 import { recordAudit } from '../../lib/audit.ts';
 import { requireSignedIn, safeNext } from '../../plugins/guards.ts';
-import { LoginForm, RegisterForm, ForgotForm, ResetForm, ChangePasswordForm } from './schema.ts';
+import { LoginForm, ForgotForm, ResetForm, ChangePasswordForm } from './schema.ts';
 import { authenticate, BAD_CREDENTIALS, RESET_SENT, requestPasswordReset, findValidReset, resetPassword } from './service.ts';
 import { findUserByEmail } from './repository.ts';
-import { createUser, setPassword } from '../users/service.ts';
+import { setPassword } from '../users/service.ts';
+import { homeFor, signIn, confirmProblem } from './shared.ts';
+import registrationRoutes from './register-routes.ts';
+import { assertFormAllowed } from './limits.ts';
 import { purgeExpiredSessions } from '../../plugins/session.ts';
 
 type Body = { Body: Record<string, unknown> };
 type Query = { Querystring: Record<string, string | undefined> };
 
-export const homeFor = (role: string) => (role === 'customer' ? '/account' : '/dashboard');
-
-/** Starts a fresh session for the user (new id against fixation), keeping the shopping cart. */
-async function signIn(req: FastifyRequest, userId: number) {
-  await req.session.regenerate(['cart', 'storeId']);
-  req.session.userId = userId;
-  req.session.authAt = Date.now();
-}
-
-function confirmProblem(password: string, confirm: string, email?: string): FieldErrors {
-  const errors: FieldErrors = {};
-  const problem = passwordProblem(password, email);
-  if (problem) errors.password = problem;
-  if (password !== confirm) errors.confirm = 'The two passwords are not the same.';
-  return errors;
-}
+export { homeFor };
 
 export default async function authRoutes(app: FastifyInstance) {
   app.get('/login', async function loginPage(req: FastifyRequest<Query>, reply) {
@@ -65,29 +53,7 @@ export default async function authRoutes(app: FastifyInstance) {
     return reply.code(303).redirect('/');
   });
 
-  app.get('/register', async function registerPage(req, reply) {
-    if (req.user) return reply.redirect(homeFor(req.user.role));
-    return reply.page('auth/register', { title: 'Create an account', values: {}, errors: {} });
-  });
-
-  app.post('/register', async function register(req: FastifyRequest<Body>, reply) {
-    const form = parseForm(RegisterForm, req.body);
-    const values = form.ok ? form.value : form.values;
-    const errors: FieldErrors = form.ok ? {} : { ...form.errors };
-    if (form.ok) Object.assign(errors, confirmProblem(form.value.password, form.value.confirm, form.value.email));
-    if (form.ok && !Object.keys(errors).length && await findUserByEmail(app.db, form.value.email)) {
-      // Registration has to say the email is taken; login and reset never do.
-      errors.email = 'An account with this email already exists. Sign in or reset your password.';
-    }
-    if (!form.ok || Object.keys(errors).length) {
-      const { password: _p, confirm: _c, ...safe } = values as Record<string, unknown>;
-      return reply.page('auth/register', { title: 'Create an account', values: safe, errors }, { status: 422 });
-    }
-    const user = await createUser(app.db, { email: form.value.email, password: form.value.password, fullName: form.value.fullName, role: 'customer' },
-      { ...req.actor(), email: form.value.email }, app.config.argon2);
-    await signIn(req, user.id);
-    return reply.seeOther('/account', 'Welcome! Your account is ready.');
-  });
+  await app.register(registrationRoutes);
 
   app.get('/forgot-password', async function forgotPage(_req, reply) {
     return reply.page('auth/forgot', { title: 'Forgot password', values: {}, errors: {} });
@@ -96,6 +62,14 @@ export default async function authRoutes(app: FastifyInstance) {
   app.post('/forgot-password', async function forgot(req: FastifyRequest<Body>, reply) {
     const form = parseForm(ForgotForm, req.body);
     if (!form.ok) return reply.page('auth/forgot', { title: 'Forgot password', values: form.values, errors: form.errors }, { status: 422 });
+    try {
+      await assertFormAllowed(app.db, app.config, 'forgot', req.ip);
+    } catch (err) {
+      if (err instanceof HttpError && err.statusCode === 429) {
+        return reply.page('auth/forgot', { title: 'Forgot password', values: form.value, errors: {}, message: err.message }, { status: 429 });
+      }
+      throw err;
+    }
     // All of it after the answer, for every address: neither the lookup nor the mail may make
     // a real account's answer slower than an unknown one's.
     const { email } = form.value;
@@ -119,7 +93,15 @@ export default async function authRoutes(app: FastifyInstance) {
     if (!form.ok || Object.keys(errors).length) {
       return reply.page('auth/reset', { title: 'Choose a new password', values: { token: (form.ok ? form.value : form.values).token }, errors }, { status: 422 });
     }
-    const done = await resetPassword(app.db, app.config, form.value.token, form.value.password, req.actor());
+    let done;
+    try {
+      done = await resetPassword(app.db, app.config, form.value.token, form.value.password, req.actor());
+    } catch (err) {
+      if (err instanceof HttpError && err.statusCode === 429) {
+        return reply.page('auth/reset', { title: 'Choose a new password', values: { token: form.value.token }, errors: {}, message: err.message }, { status: 429 });
+      }
+      throw err;
+    }
     if (!done) return invalidLink(reply);
     reply.flash('success', 'Your password has been changed. Sign in with the new one.');
     return reply.code(303).redirect('/login');

@@ -30,3 +30,8 @@ export const ChangePasswordForm = Type.Object({
   password: NewPassword,
   confirm: Type.String({ minLength: 1, maxLength: PASSWORD_MAX, errorMessage: 'Repeat the new password.' }),
 });
+
+export const ConfirmRegistrationForm = Type.Object({
+  token: Type.String({ minLength: 10, maxLength: 200, errorMessage: 'The link is incomplete.' }),
+  password: Type.String({ minLength: 1, maxLength: PASSWORD_MAX, errorMessage: 'Enter the password you chose when registering.' }),
+});

@@ -6,6 +6,7 @@ import type { Db } from '../../db/client.ts';
 import type { Config } from '../../config.ts';
 import { verifyPassword, burnPasswordCheck, hashPassword } from '../../lib/password.ts';
 import { randomToken, hashToken } from '../../lib/tokens.ts';
+import { anonymousHashing } from '../../lib/argon2-gate.ts';
 import { recordAudit, type Actor } from '../../lib/audit.ts';
 import { tooManyRequests } from '../../lib/errors.ts';
 import type { Mailer } from '../../lib/mail.ts';
@@ -16,7 +17,7 @@ export const BAD_CREDENTIALS = 'The email or password is not correct.';
 export const RESET_SENT = 'If an account exists for that email, we have sent a link to reset its password. It expires in 30 minutes.';
 
 /** Counts a failure against a throttle key and returns the count inside the current window. */
-async function bump(db: Db, key: string, windowSeconds: number): Promise<number> {
+export async function bump(db: Db, key: string, windowSeconds: number): Promise<number> {
   const window = sql`make_interval(secs => ${windowSeconds})`;
   const rows = await db.insert(loginThrottle).values({ key, failures: 1 })
     .onConflictDoUpdate({
@@ -53,7 +54,8 @@ export async function authenticate(db: Db, config: Config, email: string, passwo
   const ip = actor.ip ?? 'unknown';
   await assertNotThrottled(db, config, ip, email);
   const user = await findUserByEmail(db, email);
-  const ok = user ? await verifyPassword(user.passwordHash, password) : (await burnPasswordCheck(password, config.argon2), false);
+  const gate = anonymousHashing(config.anonymousHashing);
+  const ok = user ? await gate.run(() => verifyPassword(user.passwordHash, password)) : (await gate.run(() => burnPasswordCheck(password, config.argon2)), false);
   if (!ok || !user || !user.active) {
     await bump(db, `ip:${ip}`, config.login.windowSeconds);
     await bump(db, `account:${email.toLowerCase()}`, config.login.windowSeconds);
@@ -105,7 +107,7 @@ export async function findValidReset(db: Db, token: string) {
 /** Uses a reset token exactly once: the conditional update wins for one request only, and it
  * commits together with the new password or not at all. */
 export async function resetPassword(db: Db, config: Config, token: string, password: string, actor: Actor): Promise<boolean> {
-  const passwordHash = await hashPassword(password, config.argon2);
+  const passwordHash = await anonymousHashing(config.anonymousHashing).run(() => hashPassword(password, config.argon2));
   return db.transaction(async (tx) => {
     const used = await tx.update(passwordResets).set({ usedAt: sql`now()` })
       .where(and(eq(passwordResets.tokenHash, hashToken(token)), isNull(passwordResets.usedAt), gt(passwordResets.expiresAt, sql`now()`)))

@@ -1,5 +1,6 @@
-// Account creation and password changes. Used by the CLI, the first-start bootstrap,
-// self-registration and (later) the users pages, so every path hashes, audits and scopes alike.
+// Account creation and password changes. Used by the CLI, the first-start bootstrap and the
+// users pages, so every path hashes, audits and scopes alike. Self-registration does not come
+// here: it creates its login when the mailed link is used (auth/registration.ts).
 import { eq, sql, inArray } from 'drizzle-orm';
 import { users, userStores, customers, stores, sessions, apiTokens, type Role } from '../../db/schema/index.ts';
 import type { Db } from '../../db/client.ts';
@@ -45,7 +46,9 @@ export async function createUser(db: Db, input: NewUser, actor: Actor, cost: Arg
     }
     let customerId: number | null = null;
     if (input.role === 'customer') {
-      // A customer record may already exist (created by staff); the account links to it.
+      // A customer record may already exist (created by staff); the account links to it. Only
+      // trusted callers (the CLI, the first-start bootstrap) come here: self-registration links a
+      // record only through its mailed link (auth/registration.ts), which proves the mailbox.
       const existing = await tx.select({ id: customers.customerId }).from(customers)
         .where(sql`lower(${customers.emailAddress}) = lower(${email})`);
       if (existing[0]) {

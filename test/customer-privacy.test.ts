@@ -1,8 +1,7 @@
 // What a customer's token reads about their own orders and shipments: statuses and times, never
 // the staff who acted (emails) nor the notes staff typed (security finding 8). Staff and admins
 // still get both.
-import t from 'tap';
-import type tap from 'tap';
+import t, { type Test } from 'tap';
 import { buildTestApp, makeUser, apiLogin } from './helper.ts';
 import { stores, products } from '../src/db/schema/index.ts';
 import { applyStockChanges } from '../src/modules/inventory/stock.ts';
@@ -30,7 +29,7 @@ const SECRET = 'INTERNAL: card flagged by fraud team, call bank before shipping'
 const STAFF_EMAILS = [admin.email, staff.email];
 
 /** No staff email, no internal note, no actor/note key anywhere in a JSON answer. */
-function assertClean(t: Pick<typeof tap, 'notOk'>, body: string, what: string) {
+function assertClean(t: Test, body: string, what: string) {
   for (const email of STAFF_EMAILS) t.notOk(body.includes(email), `${what}: no staff email (${email})`);
   t.notOk(body.includes('INTERNAL'), `${what}: no internal note`);
   t.notOk(/"actor"|"note"|"createdBy/.test(body), `${what}: no actor or note field`);

@@ -109,7 +109,7 @@ t.test('bad input re-renders the form with field errors (422) and writes nothing
   }
   await refusedForm(t, adminClient, `${base}/adjust`, { quantity: '-1' }, 422, /Choose a reason from the list\./);
   await refusedForm(t, adminClient, `${base}/adjust`, { quantity: '0', reason: 'correction' }, 422, /An adjustment of 0 changes nothing/);
-  await refusedForm(t, adminClient, `${base}/adjust`, { quantity: '3', reason: 'theft' }, 422, /removes stock: enter a negative quantity/);
+  await refusedForm(t, adminClient, `${base}/adjust`, { quantity: '-3', reason: 'found' }, 422, /Found adds stock: enter the number of units, without a minus sign/);
   await refusedForm(t, adminClient, `${base}/adjust`, { quantity: '-3', reason: 'other' }, 422, /Explain an .{1,6}other.{1,6} adjustment in the note/);
   await refusedForm(t, adminClient, `${base}/adjust`, { quantity: '-24', reason: 'lost' }, 409, /Cannot remove 24: Inventory Alpha at .* has only 23 on hand\./);
   await refusedForm(t, adminClient, `${base}/count`, { countedQuantity: '-4' }, 422, /Enter the number of units counted/);

@@ -13,7 +13,7 @@ import { parseWholeForm } from './form.ts';
 import type { Db } from '../../db/client.ts';
 import { findProductsBySku, findStockRow, storeOptions, type Scope, type StockRow } from './repository.ts';
 import { adjustStock, countStock, receiveStock, setReorderPoint, transferStock } from './service.ts';
-import { ADJUSTMENT_REASONS, AdjustForm, CountForm, NewReceiptForm, ReceiveForm, ReorderPointForm, TransferRowForm, type AdjustmentReason } from './schema.ts';
+import { ADJUSTMENT_REASONS, AdjustForm, CountForm, NewReceiptForm, ReceiveForm, ReorderPointForm, TransferRowForm, signForReason, type AdjustmentReason } from './schema.ts';
 import { RowParams } from './stock-routes.ts';
 import { alreadyRecorded, postOnce, REUSED_MESSAGE, withFormKey } from './form-once.ts';
 
@@ -33,6 +33,11 @@ type Body = Record<string, unknown>;
 type Outcome = { ok: true; row: StockRow; message: string } | { ok: false; values: Body; errors: FieldErrors };
 
 const signed = (n: number) => (n > 0 ? `+${n}` : String(n));
+/** What was typed, to show the form again (without the CSRF token). */
+const formValues = (body: unknown): Body => {
+  const { _csrf: _token, ...values } = (body && typeof body === 'object' ? body : {}) as Body;
+  return values;
+};
 
 /** Validates the form of `action` and runs it; refusals come back as field errors (or throw). */
 async function perform(db: Db, action: Action, row: StockRow, body: unknown, actor: Actor, scope: Scope): Promise<Outcome> {
@@ -48,8 +53,11 @@ async function perform(db: Db, action: Action, row: StockRow, body: unknown, act
     case 'adjust': {
       const f = parseWholeForm(AdjustForm, body);
       if (!f.ok) return f;
-      const r = await adjustStock(db, { ...at, ...f.value }, actor, scope);
-      return { ok: true, row: r.row, message: `Adjusted ${what} by ${signed(f.value.quantity)} (${ADJUSTMENT_REASONS[f.value.reason as AdjustmentReason].label.toLowerCase()}). On hand: ${r.row.onHand}.` };
+      const reason = f.value.reason as AdjustmentReason;
+      const sign = signForReason(reason, f.value.quantity);
+      if (!sign.ok) return { ok: false, values: formValues(body), errors: { quantity: sign.message } };
+      const r = await adjustStock(db, { ...at, ...f.value, quantity: sign.quantity }, actor, scope);
+      return { ok: true, row: r.row, message: `Adjusted ${what} by ${signed(sign.quantity)} (${ADJUSTMENT_REASONS[reason].label.toLowerCase()}). On hand: ${r.row.onHand}.` };
     }
     case 'count': {
       const f = parseWholeForm(CountForm, body);

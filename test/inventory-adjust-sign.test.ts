@@ -60,6 +60,9 @@ t.test('found adds; a minus sign against it is refused', async (t) => {
   const bad = await c.post(url, { reason: 'found', quantity: '-4' });
   t.equal(bad.statusCode, 422);
   t.match(bad.body, /Found adds stock/);
+  const zero = await c.post(url, { reason: 'damaged', quantity: '0' });
+  t.equal(zero.statusCode, 422);
+  t.match(zero.body, 'An adjustment of 0 changes nothing: enter the number of units.', 'no talk of signs for a reason that has one');
   t.equal(await onHand(), before + 4, 'nothing written');
 });
 

@@ -27,6 +27,7 @@ export const adjustmentReasons = Object.keys(ADJUSTMENT_REASONS) as AdjustmentRe
  * contradicts it is refused rather than guessed. (The API takes a signed quantity as documented.) */
 export function signForReason(reason: AdjustmentReason, quantity: number): { ok: true; quantity: number } | { ok: false; message: string } {
   const rule = ADJUSTMENT_REASONS[reason];
+  if (quantity === 0) return { ok: false, message: 'An adjustment of 0 changes nothing: enter the number of units.' };
   if (rule.direction === 'out') return { ok: true, quantity: -Math.abs(quantity) };
   if (rule.direction === 'in' && quantity < 0) return { ok: false, message: `${rule.label} adds stock: enter the number of units, without a minus sign.` };
   return { ok: true, quantity };

@@ -1,6 +1,7 @@
 import t from 'tap';
 import { sql } from 'drizzle-orm';
 import { buildTestApp, Client, makeUser } from './helper.ts';
+import { csvLines } from './csv-rows.ts';
 import { queryRows } from '../src/db/client.ts';
 import { recordAudit, type Actor } from '../src/lib/audit.ts';
 import { recentHistory, changedFields, entityHref } from '../src/modules/audit/repository.ts';
@@ -116,12 +117,12 @@ t.test('CSV export with the current filters', async (t) => {
   const res = await adminC.get('/audit?format=csv&entity=product&entityId=42');
   t.equal(res.statusCode, 200);
   t.match(String(res.headers['content-disposition']), 'audit.csv');
-  const lines = res.body.trim().split('\n');
+  const lines = csvLines(res.body);
   t.equal(lines[0], 'auditId,createdAt,actorId,actorEmail,action,entity,entityId,changedFields,before,after,requestId,ip');
   t.equal(lines.length, 4);
   t.match(res.body, 'unitPrice');
   const login = await adminC.get('/audit?format=csv&action=login');
-  t.ok(login.body.trim().split('\n').length >= 2, 'sign-ins are in the log');
+  t.ok(csvLines(login.body).length >= 2, 'sign-ins are in the log');
 });
 
 t.test('changedFields and entityHref', async (t) => {

@@ -4,6 +4,7 @@
 import t from 'tap';
 import { sql } from 'drizzle-orm';
 import { buildTestApp, makeUser, apiLogin } from './helper.ts';
+import { csvLines } from './csv-rows.ts';
 import { seedData } from '../src/db/seed.ts';
 import { queryRows } from '../src/db/client.ts';
 
@@ -123,7 +124,7 @@ t.test('list as CSV, with search and sort', async (t) => {
   const res = await call(adminToken, 'GET', '/?format=csv&sort=orderCount&order=desc&q=example');
   t.equal(res.statusCode, 200);
   t.match(res.headers['content-type'], 'text/csv');
-  const lines = res.body.trim().split('\n');
+  const lines = csvLines(res.body);
   t.equal(lines[0], 'customerId,fullName,emailAddress,createdAt,orderCount,lastOrderAt');
   const expected = await queryRows<{ id: number }>(app.db, sql`
     select c.customer_id as id from customers c left join orders o using (customer_id)
@@ -131,7 +132,7 @@ t.test('list as CSV, with search and sort', async (t) => {
     group by c.customer_id order by count(o.order_id) desc, c.customer_id desc`);
   t.same(lines.slice(1).map((l) => Number(l.split(',')[0])), expected.map((r) => r.id));
   const accept = await app.inject({ method: 'GET', url: '/api/v1/customers?q=zzzz-none', headers: { authorization: `Bearer ${adminToken}`, accept: 'text/csv' } });
-  t.equal(accept.body.trim(), 'customerId,fullName,emailAddress,createdAt,orderCount,lastOrderAt', 'Accept: text/csv works too');
+  t.equal(csvLines(accept.body).join('\n'), 'customerId,fullName,emailAddress,createdAt,orderCount,lastOrderAt', 'Accept: text/csv works too');
 });
 
 t.test('create: 201 with Location; validation 400/422; duplicate email 409; nothing written on refusal', async (t) => {
@@ -284,7 +285,7 @@ t.test('the customer\'s orders: totals, store names, staff scope, cursor, status
   t.equal((await call(adminToken, 'GET', '/999999/orders')).statusCode, 404);
 
   const csv = await call(adminToken, 'GET', `/${busyId}/orders?format=csv`);
-  const lines = csv.body.trim().split('\n');
+  const lines = csvLines(csv.body);
   t.equal(lines[0], 'orderId,orderTimestamp,orderStatus,storeId,storeName,total');
   t.equal(lines.length, expected.length + 1);
 });
@@ -304,7 +305,7 @@ t.test('the customer\'s shipments, scoped and paged', async (t) => {
     t.equal(second.items[0].shipmentId, expected[1]!.id);
   }
   const csv = await call(adminToken, 'GET', `/${busyId}/shipments?format=csv`);
-  t.equal(csv.body.trim().split('\n').length, expected.length + 1);
+  t.equal(csvLines(csv.body).length, expected.length + 1);
 });
 
 t.test('customers by shipment status', async (t) => {

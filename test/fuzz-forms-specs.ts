@@ -89,14 +89,14 @@ export const FORM_SPECS: Record<string, FormSpec> = {
   'POST /products/:id/reactivate': { valid: none },
   'POST /products/:id/delete': { valid: none },
   'POST /inventory/receive': {
-    valid: (w) => fc.record({ storeId: pick(w.pools.stores!), sku: pick(w.skus), quantity: qty, reference: text }),
+    valid: (w) => fc.record({ storeId: pick(w.pools.stores!), sku: pick(w.skus), quantity: qty, reference: text, idempotencyKey: maybe(fc.uuid()) }),
     pages: () => [['staff', '/inventory/receive']],
   },
   'POST /inventory/transfers/new': {
     valid: (w) => fc.record({
       fromStoreId: fc.constant(String(w.storeA)), toStoreId: pick(w.pools.stores!), reference: text, lines: fc.constantFrom('5', '7', '-1', '999'),
       sku_0: pick(w.skus), quantity_0: qty, sku_1: maybe(pick(w.skus)), quantity_1: maybe(qty), sku_4: maybe(pick(w.skus)), quantity_4: maybe(qty),
-      more: maybe(fc.constant('More lines')),
+      more: maybe(fc.constant('More lines')), idempotencyKey: maybe(fc.uuid()),
     }),
     pages: () => [['staff', '/inventory/transfers/new']],
   },
@@ -104,6 +104,7 @@ export const FORM_SPECS: Record<string, FormSpec> = {
     valid: (w) => fc.record({
       quantity: fc.integer({ min: -3, max: 3 }).map(String), reference: maybe(text), reason: fc.constantFrom('damaged', 'found', 'correction', 'other'),
       note: maybe(text), countedQuantity: fc.integer({ min: 0, max: 60 }).map(String), toStoreId: pick(w.pools.stores!), reorderPoint: fc.integer({ min: 0, max: 9 }).map(String),
+      idempotencyKey: maybe(fc.uuid()),
     }),
     pages: (w) => ['receive', 'adjust', 'count', 'transfer', 'reorder-point'].map((a) => ['staff', `/inventory/${w.storeA}/${w.stocked[0]}/${a}`]),
   },

@@ -4,6 +4,7 @@ import t from 'tap';
 import { sql } from 'drizzle-orm';
 import { customers } from '../src/db/schema/index.ts';
 import { importsTestApp, upload, jobIdOf, jobRow, settledJob, count } from './fixtures/imports-upload.ts';
+import { csvLines } from './csv-rows.ts';
 
 const { app, clients, uploadOk, apply, jobCount } = await importsTestApp(t);
 const { admin: adminClient, staff: staffClient, otherStaff: otherClient } = clients;
@@ -203,7 +204,7 @@ t.test('pages: list, upload form, templates, CSV of jobs', async (t) => {
 
   const csv = await adminClient.get('/imports?format=csv');
   t.equal(csv.statusCode, 200);
-  t.match(csv.body.split('\n')[0], 'jobId,kind,filename,status,totalRows,goodRows,badRows,appliedRows,createdBy,createdAt');
+  t.match(csvLines(csv.body)[0], 'jobId,kind,filename,status,totalRows,goodRows,badRows,appliedRows,createdBy,createdAt');
   const jobs = await staffClient.get('/imports', { 'hx-request': 'true' });
   t.match(jobs.body, /^<div id="imports-jobs">/m);
 });

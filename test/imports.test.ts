@@ -5,6 +5,7 @@ import { Readable } from 'node:stream';
 import { sql } from 'drizzle-orm';
 import { customers, products } from '../src/db/schema/index.ts';
 import { importsTestApp, upload, jobRow, settledJob, count, multipartBody, cookieOf, unescapeHtml } from './fixtures/imports-upload.ts';
+import { csvLines } from './csv-rows.ts';
 
 const fixture = (name: string) => readFile(new URL(`./fixtures/${name}`, import.meta.url), 'utf8');
 const { app, users, clients, uploadOk, apply, jobCount } = await importsTestApp(t);
@@ -81,7 +82,7 @@ t.test('customer rows with problems are marked with their reason and left out', 
   const csv = await staffClient.get(`/imports/${jobId}?show=bad&format=csv`);
   t.equal(csv.statusCode, 200);
   t.match(csv.headers['content-type'], 'text/csv');
-  const lines = csv.body.trim().split(/\r?\n/);
+  const lines = csvLines(csv.body);
   t.equal(lines[0], 'row,email_address,full_name,problem');
   t.equal(lines.length, 5);
   t.match(lines[1], /^3,not-an-email,Bad Email,/);

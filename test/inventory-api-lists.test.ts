@@ -4,6 +4,7 @@ import t from 'tap';
 import { sql } from 'drizzle-orm';
 import { queryRows } from '../src/db/client.ts';
 import { apiAs, pairState, setupInventory, writeCounts } from './inventory-fixtures.ts';
+import { csvLines } from './csv-rows.ts';
 
 const { app, db, S1, S2, S3, A, B, tokens, admin, staff } = await setupInventory(t);
 const asAdmin = apiAs(app, tokens.admin);
@@ -73,13 +74,13 @@ t.test('CSV export keeps the filters and streams every row', async (t) => {
   const res = await asAdmin.get(`/api/v1/inventory?storeId=${S1}&format=csv&sort=sku`);
   t.equal(res.statusCode, 200);
   t.match(res.headers['content-type'], /text\/csv/);
-  const lines = res.body.trim().split('\n');
+  const lines = csvLines(res.body);
   t.equal(lines[0], 'storeId,storeName,productId,sku,productName,brand,onHand,reserved,available,reorderPoint,lastMovementAt');
   const [{ n }] = await queryRows<{ n: number }>(db, sql`select count(*)::int as n from inventory where store_id = ${S1}`) as [{ n: number }];
   t.equal(lines.length - 1, Number(n));
   const ledger = await asStaff.get('/api/v1/inventory/movements?format=csv');
-  t.match(ledger.body.split('\n')[0], /^movementId,createdAt,storeId/);
-  t.ok(ledger.body.trim().split('\n').slice(1).every((l) => l.split(',')[2] === String(S1)), 'staff export: their store only');
+  t.match(csvLines(ledger.body)[0], /^movementId,createdAt,storeId/);
+  t.ok(csvLines(ledger.body).slice(1).every((l) => l.split(',')[2] === String(S1)), 'staff export: their store only');
 });
 
 t.test('the ledger: filters, actor, and a running balance that is right on every page', async (t) => {
@@ -182,7 +183,7 @@ t.test('reports: order lines, products by store, units in delivered shipments', 
   t.equal(atS1.reduce((s, r) => s + r.units, 0), s1!.units, 'staff: their store only');
   t.same((await walk(asAdmin, '/api/v1/inventory/reports/delivered-units?to=2000-01-01')), []);
   const csv = await asAdmin.get(`/api/v1/inventory/reports/store-products?storeId=${S1}&format=csv`);
-  t.match(csv.body.split('\n')[0], 'productId,sku,productName,open,paid,shipped,complete,cancelled,refunded,orders,units,salesValue');
+  t.match(csvLines(csv.body)[0], 'productId,sku,productName,open,paid,shipped,complete,cancelled,refunded,orders,units,salesValue');
 });
 
 t.test('OpenAPI documents every inventory route under the inventory tag', async (t) => {

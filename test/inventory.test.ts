@@ -5,6 +5,7 @@ import { sql } from 'drizzle-orm';
 import { Client } from './helper.ts';
 import { queryRows } from '../src/db/client.ts';
 import { pairState, reservedPair, setupInventory, writeCounts } from './inventory-fixtures.ts';
+import { csvLines } from './csv-rows.ts';
 
 const { app, db, S1, S2, A, B, D, admin, staff } = await setupInventory(t);
 const adminClient = new Client(app);
@@ -48,7 +49,7 @@ t.test('the stock list: page, htmx fragment, filters, staff scope and CSV', asyn
   t.notMatch(own.body, 'href="/inventory/verify"');
   const csv = await adminClient.get(`/inventory?storeId=${S1}&brand=Testbrand&format=csv`);
   t.match(csv.headers['content-type'], /text\/csv/);
-  t.same(csv.body.trim().split('\n').slice(1).map((l) => l.split(',')[3]), ['INV-A']);
+  t.same(csvLines(csv.body).slice(1).map((l) => l.split(',')[3]), ['INV-A']);
   t.equal((await adminClient.get('/inventory?sort=nope')).statusCode, 400);
   const blank = await adminClient.get('/inventory?q=&storeId=&brand=&lowStock=', htmx);
   t.equal(blank.statusCode, 200, 'the empty fields a filter form sends mean "no filter"');
@@ -108,7 +109,7 @@ t.test('bad input re-renders the form with field errors (422) and writes nothing
   }
   await refusedForm(t, adminClient, `${base}/adjust`, { quantity: '-1' }, 422, /Choose a reason from the list\./);
   await refusedForm(t, adminClient, `${base}/adjust`, { quantity: '0', reason: 'correction' }, 422, /An adjustment of 0 changes nothing/);
-  await refusedForm(t, adminClient, `${base}/adjust`, { quantity: '3', reason: 'theft' }, 422, /removes stock: enter a negative quantity/);
+  await refusedForm(t, adminClient, `${base}/adjust`, { quantity: '-3', reason: 'found' }, 422, /Found adds stock: enter the number of units, without a minus sign/);
   await refusedForm(t, adminClient, `${base}/adjust`, { quantity: '-3', reason: 'other' }, 422, /Explain an .{1,6}other.{1,6} adjustment in the note/);
   await refusedForm(t, adminClient, `${base}/adjust`, { quantity: '-24', reason: 'lost' }, 409, /Cannot remove 24: Inventory Alpha at .* has only 23 on hand\./);
   await refusedForm(t, adminClient, `${base}/count`, { countedQuantity: '-4' }, 422, /Enter the number of units counted/);

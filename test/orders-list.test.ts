@@ -10,6 +10,7 @@ import { placeOrder } from '../src/modules/orders/place.ts';
 import { applyOrderAction } from '../src/modules/orders/lifecycle.ts';
 import { statusCounts } from '../src/modules/orders/repository.ts';
 import type { CurrentUser } from '../src/lib/access.ts';
+import { csvLines } from './csv-rows.ts';
 
 const { app } = await buildTestApp(t, { timeZone: 'Europe/London' });
 const db = app.db;
@@ -181,7 +182,7 @@ t.test('staff see their stores only, enforced in the query', async (t) => {
   t.equal(res.statusCode, 403, 'asking for another store is refused');
   t.match(res.body, 'stores you work at');
   res = await c.get('/orders?format=csv');
-  t.equal(res.body.trim().split('\n').length, 9, 'the CSV is scoped: header + 8');
+  t.equal(csvLines(res.body).length, 9, 'the CSV is scoped: header + 8');
 });
 
 t.test('customers cannot use the back office', async (t) => {
@@ -196,12 +197,12 @@ t.test('CSV with the current filters and sort', async (t) => {
   t.equal(res.statusCode, 200);
   t.match(res.headers['content-type'], 'text/csv');
   t.match(res.headers['content-disposition'], /attachment; filename="orders-\d{4}-\d{2}-\d{2}\.csv"/);
-  const lines = res.body.trim().split('\n');
+  const lines = csvLines(res.body);
   t.equal(lines[0], 'orderId,orderTimestamp,orderStatus,customerId,customerName,emailAddress,storeId,storeName,lines,total,version');
   t.same(lines.slice(1).map((l) => Number(l.split(',')[0])), [ids.n1, ids.n5, ids.n6, ids.n7, ids.n8]);
   t.match(lines[1], `,OPEN,${ann!.customerId},Ann Archer,ann@example.test,${N},North,1,19.99,1`);
   const big = await c.get('/orders?format=csv&sort=total&limit=2');
-  t.equal(big.body.trim().split('\n').length, 13, 'every page, not just the first');
+  t.equal(csvLines(big.body).length, 13, 'every page, not just the first');
 });
 
 t.test('htmx gets the results fragment; a normal request the page', async (t) => {
@@ -235,8 +236,8 @@ t.test('orders by store: counts and revenue without cancelled or refunded orders
   const northRow = new RegExp(`<tr id="orders-store-${N}">([\\s\\S]*?)</tr>`).exec(filtered.body)?.[1] ?? '';
   t.match(northRow, '<td class="num">2</td>', 'same filters as the list: Ann\'s open orders at North');
   const csv = await c.get('/orders/by-store?format=csv');
-  t.match(csv.body.split('\n')[0], 'storeId,storeName,orders,OPEN,PAID,SHIPPED,COMPLETE,CANCELLED,REFUNDED,revenue');
-  t.equal(csv.body.trim().split('\n').length, 3);
+  t.match(csvLines(csv.body)[0], 'storeId,storeName,orders,OPEN,PAID,SHIPPED,COMPLETE,CANCELLED,REFUNDED,revenue');
+  t.equal(csvLines(csv.body).length, 3);
   const staff = await signedIn(staffN);
   const scoped = await staff.get('/orders/by-store');
   t.match(scoped.body, `id="orders-store-${N}"`);

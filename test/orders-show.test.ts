@@ -171,7 +171,7 @@ t.test('refund with per-line restock through the page', async (t) => {
   t.same(await stock(tee!.productId), { on_hand: teeBefore!.on_hand + 1, reserved: teeBefore!.reserved });
   page = await c.get(`/orders/${o.orderId}`);
   t.match(page.body, 'REFUNDED');
-  t.match(page.body, 'Restocked line 1: 1');
+  t.match(page.body, 'one tee back — restocked line 1: 1', 'the typed note and what was restocked');
   t.same(actionForms(page.body), []);
 });
 

@@ -6,6 +6,7 @@ import { buildTestApp, Client, makeUser } from './helper.ts';
 import { seedData } from '../src/db/seed.ts';
 import { queryRows } from '../src/db/client.ts';
 import { products } from '../src/db/schema/index.ts';
+import { csvLines } from './csv-rows.ts';
 
 const { app } = await buildTestApp(t);
 await seedData(app.db, { stores: 3, products: 60, customers: 20, orders: 80 });
@@ -190,12 +191,12 @@ t.test('CSV honours filters and sort and streams every page', async (t) => {
   t.equal(res.statusCode, 200);
   t.match(res.headers['content-type'], 'text/csv');
   t.match(res.headers['content-disposition'], 'attachment; filename="products.csv"');
-  const lines = res.body.trim().split('\n');
+  const lines = csvLines(res.body);
   t.equal(lines[0], 'productId,sku,productName,brand,colour,size,rating,unitPrice,available,active');
   const ids = lines.slice(1).map((l) => Number(l.split(',')[0]));
   t.same(ids, await expectedIds('unitPrice', 'desc', 'active and unit_price >= 10'));
   const all = await adminClient.get('/products?format=csv&sort=available');
-  t.equal(all.body.trim().split('\n').length - 1, (await expectedIds('productId', 'asc')).length, 'one line per product');
+  t.equal(csvLines(all.body).length - 1, (await expectedIds('productId', 'asc')).length, 'one line per product');
   const bad = await adminClient.get('/products?format=csv&maxPrice=x');
   t.equal(bad.statusCode, 400);
   const link = await adminClient.get('/products?brand=Tagco&sort=sku');

@@ -3,6 +3,7 @@ import { sql } from 'drizzle-orm';
 import { buildTestApp, makeUser, apiLogin } from './helper.ts';
 import { queryRows } from '../src/db/client.ts';
 import { stores, inventory, products } from '../src/db/schema/index.ts';
+import { csvLines } from './csv-rows.ts';
 
 const { app } = await buildTestApp(t);
 const seeded = await app.db.insert(stores).values([
@@ -53,7 +54,7 @@ t.test('list: q, sort, order, cursor, limit, csv', async (t) => {
   const csv = await call('customer', 'GET', '/api/v1/stores?format=csv&sort=storeName&order=desc');
   t.equal(csv.statusCode, 200);
   t.match(String(csv.headers['content-type']), 'text/csv');
-  const lines = csv.body.trim().split('\n');
+  const lines = csvLines(csv.body);
   t.equal(lines[0], 'storeId,storeName,webAddress,physicalAddress,latitude,longitude,version');
   t.same(lines.slice(1).map((l) => l.split(',')[1]), ['Charlie', 'Bravo', 'Alpha']);
 });

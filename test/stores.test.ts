@@ -3,6 +3,7 @@ import { sql } from 'drizzle-orm';
 import { buildTestApp, Client, makeUser } from './helper.ts';
 import { seedData } from '../src/db/seed.ts';
 import { queryRows } from '../src/db/client.ts';
+import { csvLines } from './csv-rows.ts';
 
 const { app } = await buildTestApp(t);
 await seedData(app.db, { stores: 3, products: 30, customers: 30, orders: 150 });
@@ -47,7 +48,7 @@ t.test('staff see only their stores, in the page and in the CSV', async (t) => {
   t.notMatch(res.body, 'href="/stores/new"', 'no New store button for staff');
   const csv = await staffC.get('/stores?format=csv');
   t.equal(csv.statusCode, 200);
-  const lines = csv.body.trim().split('\n');
+  const lines = csvLines(csv.body);
   t.equal(lines.length, 2, 'header and one store');
   t.match(lines[0], 'storeId,storeName,webAddress,physicalAddress,latitude,longitude,stockUnits,productsStocked,openOrders');
   t.match(lines[1], new RegExp(`^${s1.id},`));

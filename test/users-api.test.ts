@@ -3,6 +3,7 @@ import { sql } from 'drizzle-orm';
 import { buildTestApp, makeUser, apiLogin, Client, mailCount } from './helper.ts';
 import { queryRows } from '../src/db/client.ts';
 import { stores } from '../src/db/schema/index.ts';
+import { csvLines } from './csv-rows.ts';
 
 const { app, config } = await buildTestApp(t);
 const created = await app.db.insert(stores).values([
@@ -52,8 +53,8 @@ t.test('list with filters, cursor and CSV; get', async (t) => {
   t.same((await call('admin', 'GET', '/api/v1/users?active=false')).json().items, []);
   t.equal((await call('admin', 'GET', '/api/v1/users?role=root')).statusCode, 400);
   const csv = await call('admin', 'GET', '/api/v1/users?format=csv&role=customer');
-  t.equal(csv.body.trim().split('\n')[0], 'id,email,fullName,role,active,storeIds,customerId,createdAt');
-  t.match(csv.body.trim().split('\n')[1], `${customer.id},${customer.email},`);
+  t.equal(csvLines(csv.body)[0], 'id,email,fullName,role,active,storeIds,customerId,createdAt');
+  t.match(csvLines(csv.body)[1], `${customer.id},${customer.email},`);
   const one = await call('admin', 'GET', `/api/v1/users/${customer.id}`);
   t.match(one.json(), { id: customer.id, role: 'customer', customerId: customer.customerId, storeIds: [] });
   t.equal((await call('admin', 'GET', '/api/v1/users/999999')).statusCode, 404);

@@ -3,6 +3,7 @@ import { sql } from 'drizzle-orm';
 import { buildTestApp, Client, makeUser, apiLogin, lastMail, mailCount } from './helper.ts';
 import { queryRows } from '../src/db/client.ts';
 import { stores } from '../src/db/schema/index.ts';
+import { csvLines } from './csv-rows.ts';
 
 const { app, config } = await buildTestApp(t);
 const created = await app.db.insert(stores).values([
@@ -70,7 +71,7 @@ t.test('the list: filters by role, status, store and search; fragment; CSV', asy
 
   const csv = await adminC.get('/users?format=csv&role=staff');
   t.equal(csv.statusCode, 200);
-  const lines = csv.body.trim().split('\n');
+  const lines = csvLines(csv.body);
   t.equal(lines[0], 'id,email,fullName,role,active,storeIds,stores,lastLoginAt,createdAt');
   t.equal(lines.length, 2);
   t.match(lines[1], `${staff.id},${staff.email},`);

@@ -7,6 +7,7 @@ import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { BrowserErrors, SCREENSHOT_DIR, launchBrowser, startServer, type RunningServer } from './server.ts';
+import { csvLines } from '../csv-rows.ts';
 
 const CHARTS = ['sales', 'top-units', 'top-revenue', 'order-status', 'shipment-status', 'stock-value'];
 
@@ -90,7 +91,7 @@ t.test('the dashboard draws its charts and follows the period and store pickers'
   const csv = await page.request.get(csvHref!);
   tt.equal(csv.status(), 200);
   tt.match(csv.headers()['content-type'], 'text/csv');
-  tt.equal((await csv.text()).split('\n')[0], 'period,orders,units,revenue');
+  tt.equal(csvLines(await csv.text())[0], 'period,orders,units,revenue');
 
   await page.evaluate(() => { (window as unknown as { e2eMarker: string }).e2eMarker = 'still here'; });
   const marker = () => page.evaluate(() => (window as unknown as { e2eMarker?: string }).e2eMarker);

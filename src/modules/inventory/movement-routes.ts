@@ -13,8 +13,9 @@ import { parseWholeForm } from './form.ts';
 import type { Db } from '../../db/client.ts';
 import { findProductsBySku, findStockRow, storeOptions, type Scope, type StockRow } from './repository.ts';
 import { adjustStock, countStock, receiveStock, setReorderPoint, transferStock } from './service.ts';
-import { ADJUSTMENT_REASONS, AdjustForm, CountForm, NewReceiptForm, ReceiveForm, ReorderPointForm, TransferRowForm, type AdjustmentReason } from './schema.ts';
+import { ADJUSTMENT_REASONS, AdjustForm, CountForm, NewReceiptForm, ReceiveForm, ReorderPointForm, TransferRowForm, signForReason, type AdjustmentReason } from './schema.ts';
 import { RowParams } from './stock-routes.ts';
+import { alreadyRecorded, postOnce, REUSED_MESSAGE, withFormKey } from './form-once.ts';
 
 /** Each form: its heading, its schema, and the field a refusal without a field is shown on. */
 export const ROW_ACTIONS = {
@@ -32,6 +33,11 @@ type Body = Record<string, unknown>;
 type Outcome = { ok: true; row: StockRow; message: string } | { ok: false; values: Body; errors: FieldErrors };
 
 const signed = (n: number) => (n > 0 ? `+${n}` : String(n));
+/** What was typed, to show the form again (without the CSRF token). */
+const formValues = (body: unknown): Body => {
+  const { _csrf: _token, ...values } = (body && typeof body === 'object' ? body : {}) as Body;
+  return values;
+};
 
 /** Validates the form of `action` and runs it; refusals come back as field errors (or throw). */
 async function perform(db: Db, action: Action, row: StockRow, body: unknown, actor: Actor, scope: Scope): Promise<Outcome> {
@@ -47,8 +53,11 @@ async function perform(db: Db, action: Action, row: StockRow, body: unknown, act
     case 'adjust': {
       const f = parseWholeForm(AdjustForm, body);
       if (!f.ok) return f;
-      const r = await adjustStock(db, { ...at, ...f.value }, actor, scope);
-      return { ok: true, row: r.row, message: `Adjusted ${what} by ${signed(f.value.quantity)} (${ADJUSTMENT_REASONS[f.value.reason as AdjustmentReason].label.toLowerCase()}). On hand: ${r.row.onHand}.` };
+      const reason = f.value.reason as AdjustmentReason;
+      const sign = signForReason(reason, f.value.quantity);
+      if (!sign.ok) return { ok: false, values: formValues(body), errors: { quantity: sign.message } };
+      const r = await adjustStock(db, { ...at, ...f.value, quantity: sign.quantity }, actor, scope);
+      return { ok: true, row: r.row, message: `Adjusted ${what} by ${signed(sign.quantity)} (${ADJUSTMENT_REASONS[reason].label.toLowerCase()}). On hand: ${r.row.onHand}.` };
     }
     case 'count': {
       const f = parseWholeForm(CountForm, body);
@@ -90,11 +99,11 @@ export function refusalErrors(err: HttpError, mainField: string, fields: string[
 export const refused = (err: unknown): err is HttpError => err instanceof HttpError && (err.statusCode === 409 || err.statusCode === 422);
 
 export default async function movementRoutes(app: FastifyInstance) {
-  async function renderForm(reply: FastifyReply, action: Action, row: StockRow, values: Body, errors: FieldErrors, status = 200) {
+  async function renderForm(reply: FastifyReply, action: Action, row: StockRow, values: Body, errors: FieldErrors, status = 200, message?: string) {
     const stores = action === 'transfer' ? (await storeOptions(app.db, 'all')).filter((s) => s.storeId !== row.storeId) : [];
     return reply.page('inventory/action', {
       title: `${ROW_ACTIONS[action].title}: ${row.sku} at ${row.storeName}`, heading: ROW_ACTIONS[action].title,
-      action, row, values, errors, stores, reasons: ADJUSTMENT_REASONS,
+      action, row, values: withFormKey(values), errors, stores, reasons: ADJUSTMENT_REASONS, message,
     }, { fragment: 'inventory/_action-row', status });
   }
 
@@ -116,44 +125,57 @@ export default async function movementRoutes(app: FastifyInstance) {
     async function postMovement(req: FastifyRequest<{ Params: ActionParams; Body: Body }>, reply) {
       const { action } = req.params;
       const row = await loadRow(req);
-      let outcome: Outcome;
+      const body = req.body ?? {};
+      const scope = storeScope(req.user);
+      const location = `/inventory?storeId=${row.storeId}&q=${encodeURIComponent(row.sku)}`;
+      let result;
       try {
-        outcome = await perform(app.db, action, row, req.body, req.actor(), storeScope(req.user));
+        result = await postOnce<{ values: Body; errors: FieldErrors }>(app.db, req.user!.id, `web:POST /inventory/${row.storeId}/${row.productId}/${action}`, body, async (tx) => {
+          const outcome = await perform(tx, action, row, body, req.actor(), scope);
+          return outcome.ok ? { ok: true, posted: { location, message: outcome.message } } : outcome;
+        });
       } catch (err) {
         if (!refused(err)) throw err;
         // Show the numbers as they are now: the refusal may come from someone else's change.
         const current = (await findStockRow(app.db, 'all', row.storeId, row.productId)) ?? row;
         const fields = Object.keys(ROW_ACTIONS[action].form.properties);
-        return renderForm(reply, action, current, req.body ?? {}, refusalErrors(err, ROW_ACTIONS[action].field, fields), err.statusCode);
+        return renderForm(reply, action, current, body, refusalErrors(err, ROW_ACTIONS[action].field, fields), err.statusCode);
       }
-      if (!outcome.ok) return renderForm(reply, action, row, outcome.values, outcome.errors, 422);
+      if (result.kind === 'invalid') return renderForm(reply, action, row, { ...result.invalid.values, idempotencyKey: body.idempotencyKey }, result.invalid.errors, 422);
+      if (result.kind === 'reused') return renderForm(reply, action, row, { ...body, idempotencyKey: undefined }, {}, 422, REUSED_MESSAGE);
+      const message = result.replayed ? alreadyRecorded(result.posted.message) : result.posted.message;
       if (req.wantsFragment) {
-        reply.flash('success', outcome.message);
-        return reply.page('inventory/_row', { row: outcome.row });
+        reply.flash('success', message);
+        return reply.page('inventory/_row', { row: (await findStockRow(app.db, scope, row.storeId, row.productId)) ?? row });
       }
-      return reply.seeOther(`/inventory?storeId=${row.storeId}&q=${encodeURIComponent(row.sku)}`, outcome.message);
+      return reply.seeOther(result.posted.location, message);
     });
 
   app.get('/inventory/receive', async function showReceiveForm(req: FastifyRequest<{ Querystring: Body }>, reply) {
     const stores = await storeOptions(app.db, storeScope(req.user));
-    return reply.page('inventory/receive', { title: 'Receive stock', stores, values: req.query ?? {}, errors: {} });
+    return reply.page('inventory/receive', { title: 'Receive stock', stores, values: withFormKey(req.query ?? {}), errors: {} });
   });
 
   app.post('/inventory/receive', async function postReceipt(req: FastifyRequest<{ Body: Body }>, reply) {
     const scope = storeScope(req.user);
-    const render = async (values: Body, errors: FieldErrors, status: number) =>
-      reply.page('inventory/receive', { title: 'Receive stock', stores: await storeOptions(app.db, scope), values, errors }, { status });
-    const f = parseWholeForm(NewReceiptForm, req.body);
-    if (!f.ok) return render(f.values, f.errors, 422);
+    const body = req.body ?? {};
+    const render = async (values: Body, errors: FieldErrors, status: number, message?: string) =>
+      reply.page('inventory/receive', { title: 'Receive stock', stores: await storeOptions(app.db, scope), values: withFormKey(values), errors, message }, { status });
+    const f = parseWholeForm(NewReceiptForm, body);
+    if (!f.ok) return render({ ...f.values, idempotencyKey: body.idempotencyKey }, f.errors, 422);
     assertStoreAccess(req.user, f.value.storeId);
     const product = (await findProductsBySku(app.db, [f.value.sku])).get(f.value.sku);
-    if (!product) return render(req.body, { sku: 'No product has this SKU.' }, 422);
+    if (!product) return render(body, { sku: 'No product has this SKU.' }, 422);
     try {
-      const r = await receiveStock(app.db, { storeId: f.value.storeId, productId: product.productId, quantity: f.value.quantity, reference: f.value.reference }, req.actor(), scope);
-      return reply.seeOther(`/inventory?storeId=${r.row.storeId}&q=${encodeURIComponent(r.row.sku)}`, `Received ${f.value.quantity} of ${r.row.sku} at ${r.row.storeName}. On hand: ${r.row.onHand}.`);
+      const result = await postOnce<never>(app.db, req.user!.id, 'web:POST /inventory/receive', body, async (tx) => {
+        const r = await receiveStock(tx, { storeId: f.value.storeId, productId: product.productId, quantity: f.value.quantity, reference: f.value.reference }, req.actor(), scope);
+        return { ok: true, posted: { location: `/inventory?storeId=${r.row.storeId}&q=${encodeURIComponent(r.row.sku)}`, message: `Received ${f.value.quantity} of ${r.row.sku} at ${r.row.storeName}. On hand: ${r.row.onHand}.` } };
+      });
+      if (result.kind !== 'posted') return render({ ...body, idempotencyKey: undefined }, {}, 422, REUSED_MESSAGE);
+      return reply.seeOther(result.posted.location, result.replayed ? alreadyRecorded(result.posted.message) : result.posted.message);
     } catch (err) {
       if (!refused(err)) throw err;
-      return render(req.body, refusalErrors(err, 'quantity', ['storeId', 'quantity', 'reference']), err.statusCode);
+      return render(body, refusalErrors(err, 'quantity', ['storeId', 'quantity', 'reference']), err.statusCode);
     }
   });
 }

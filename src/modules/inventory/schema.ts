@@ -21,6 +21,18 @@ export const ADJUSTMENT_REASONS = {
 export type AdjustmentReason = keyof typeof ADJUSTMENT_REASONS;
 export const adjustmentReasons = Object.keys(ADJUSTMENT_REASONS) as AdjustmentReason[];
 
+/** The adjustment form asks for units and lets the reason give the direction: a reason that
+ * removes stock makes them negative, one that adds keeps them positive. Reasons that go either way
+ * (correction, other) keep the sign typed. A sign that agrees with the reason is fine; one that
+ * contradicts it is refused rather than guessed. (The API takes a signed quantity as documented.) */
+export function signForReason(reason: AdjustmentReason, quantity: number): { ok: true; quantity: number } | { ok: false; message: string } {
+  const rule = ADJUSTMENT_REASONS[reason];
+  if (quantity === 0) return { ok: false, message: 'An adjustment of 0 changes nothing: enter the number of units.' };
+  if (rule.direction === 'out') return { ok: true, quantity: -Math.abs(quantity) };
+  if (rule.direction === 'in' && quantity < 0) return { ok: false, message: `${rule.label} adds stock: enter the number of units, without a minus sign.` };
+  return { ok: true, quantity };
+}
+
 const quantityMessage = `Enter a whole number of units from 1 to ${MAX_MOVE.toLocaleString('en')}.`;
 const Quantity = Type.Integer({ minimum: 1, maximum: MAX_MOVE, errorMessage: quantityMessage });
 const Reference = Type.Optional(Type.String({ maxLength: 100, errorMessage: 'Use at most 100 characters.' }));
@@ -43,8 +55,8 @@ export const NewReceiptForm = Type.Object({
 export type NewReceiptForm = Static<typeof NewReceiptForm>;
 
 export const AdjustForm = Type.Object({
-  quantity: Type.Integer({ minimum: -MAX_MOVE, maximum: MAX_MOVE, errorMessage: `Enter a whole number other than 0: negative removes units, positive adds them (at most ${MAX_MOVE.toLocaleString('en')}).` }),
   reason: Type.Union(adjustmentReasons.map((r) => Type.Literal(r)), { errorMessage: 'Choose a reason from the list.' }),
+  quantity: Type.Integer({ minimum: -MAX_MOVE, maximum: MAX_MOVE, errorMessage: `Enter a whole number of units other than 0 (at most ${MAX_MOVE.toLocaleString('en')}).` }),
   note: Note,
 });
 export type AdjustForm = Static<typeof AdjustForm>;

@@ -12,6 +12,7 @@ import { transferMovements } from './movements.ts';
 import { transferStock } from './service.ts';
 import { MAX_MOVE, MAX_TRANSFER_LINES, TransferHeadForm } from './schema.ts';
 import { refused } from './movement-routes.ts';
+import { alreadyRecorded, postOnce, REUSED_MESSAGE, withFormKey } from './form-once.ts';
 
 type Body = Record<string, unknown>;
 interface Line { n: number; sku: string; quantity: number }
@@ -64,7 +65,7 @@ export default async function transferRoutes(app: FastifyInstance) {
   async function renderForm(req: FastifyRequest, reply: FastifyReply, values: Body, errors: FieldErrors, status = 200, message?: string) {
     const [from, to] = await Promise.all([storeOptions(app.db, storeScope(req.user)), storeOptions(app.db, 'all')]);
     return reply.page('inventory/transfer-new', {
-      title: 'New transfer', fromStores: from, toStores: to, values, errors, message, lines: lineCount(values),
+      title: 'New transfer', fromStores: from, toStores: to, values: withFormKey(values), errors, message, lines: lineCount(values),
     }, { status });
   }
 
@@ -89,9 +90,13 @@ export default async function transferRoutes(app: FastifyInstance) {
     if (!head.ok || Object.keys(errors).length) return renderForm(req, reply, body, errors, 422);
     const items = lines.map((l) => ({ productId: products.get(l.sku)!.productId, quantity: l.quantity }));
     try {
-      const t = await transferStock(app.db, { ...head.value, items }, req.actor(), storeScope(req.user));
-      const units = items.reduce((sum, i) => sum + i.quantity, 0);
-      return reply.seeOther(`/inventory/transfers/${t.transferId}`, `Transferred ${units} units of ${items.length} product${items.length === 1 ? '' : 's'}.`);
+      const result = await postOnce<never>(app.db, req.user!.id, 'web:POST /inventory/transfers/new', body, async (tx) => {
+        const t = await transferStock(tx, { ...head.value, items }, req.actor(), storeScope(req.user));
+        const units = items.reduce((sum, i) => sum + i.quantity, 0);
+        return { ok: true, posted: { location: `/inventory/transfers/${t.transferId}`, message: `Transferred ${units} units of ${items.length} product${items.length === 1 ? '' : 's'}.` } };
+      });
+      if (result.kind !== 'posted') return renderForm(req, reply, { ...body, idempotencyKey: undefined }, {}, 422, REUSED_MESSAGE);
+      return reply.seeOther(result.posted.location, result.replayed ? alreadyRecorded(result.posted.message) : result.posted.message);
     } catch (err) {
       if (!refused(err)) throw err;
       const errors = transferErrors(err, lines, lineOf);

@@ -40,6 +40,8 @@ export interface OrderDetail {
   actions: OrderAction[];
   /** Lines not in any shipment yet. */
   unshipped: DetailLine[];
+  /** False for a customer: events carry no actor and no note, the header no creator. */
+  internal: boolean;
 }
 
 /** The order if the user may see it: 404 when it does not exist (or is another customer's),
@@ -88,6 +90,11 @@ export async function loadOrderDetail(db: Db, orderId: number, user: CurrentUser
       where sh.order_id = ${orderId}
       order by sh.shipment_id`),
   ]);
+  // Customers see their order's history as the storefront shows it: statuses and times. Who on
+  // the staff acted, and the notes staff typed, stay internal (no staff email leaves for a
+  // customer's eyes, whatever page or API answer is built from this detail).
+  const internal = user.role !== 'customer';
+  if (!internal) order.createdByEmail = null;
   const detailLines = lines.map((l) => ({
     ...l, lineItemId: Number(l.lineItemId), productId: Number(l.productId), quantity: Number(l.quantity),
     returnedQuantity: Number(l.returnedQuantity), shipmentId: l.shipmentId === null ? null : Number(l.shipmentId),
@@ -95,10 +102,14 @@ export async function loadOrderDetail(db: Db, orderId: number, user: CurrentUser
   return {
     order,
     lines: detailLines,
-    events: events.map((e) => ({ ...e, eventId: Number(e.eventId), createdAt: new Date(e.createdAt) })),
+    events: events.map((e) => ({
+      ...e, eventId: Number(e.eventId), createdAt: new Date(e.createdAt),
+      actorEmail: internal ? e.actorEmail : null, note: internal ? e.note : null,
+    })),
     shipments: shipments.map((s) => ({ ...s, shipmentId: Number(s.shipmentId), createdAt: new Date(s.createdAt), lineItemIds: parseIntArray(s.lineItemIds) })),
     actions: allowedActions(order.orderStatus, user),
     unshipped: detailLines.filter((l) => l.shipmentId === null),
+    internal,
   };
 }
 
@@ -118,7 +129,9 @@ export function apiOrder(d: OrderDetail) {
     storeId: o.storeId, storeName: o.storeName, total: o.total, version: o.version,
     items: d.lines.map(({ shipmentStatus: _s, ...l }) => l),
     allowedActions: d.actions,
-    events: d.events.map((e) => ({ fromStatus: e.fromStatus, toStatus: e.toStatus, actor: e.actorEmail, note: e.note, createdAt: e.createdAt.toISOString() })),
+    events: d.events.map((e) => (d.internal
+      ? { fromStatus: e.fromStatus, toStatus: e.toStatus, actor: e.actorEmail, note: e.note, createdAt: e.createdAt.toISOString() }
+      : { fromStatus: e.fromStatus, toStatus: e.toStatus, createdAt: e.createdAt.toISOString() })),
     shipments: d.shipments.map((s) => ({ shipmentId: s.shipmentId, shipmentStatus: s.shipmentStatus, deliveryAddress: s.deliveryAddress, createdAt: s.createdAt.toISOString(), lineItemIds: s.lineItemIds })),
   };
 }

@@ -104,9 +104,13 @@ export async function applyOrderAction(tx: Db, input: ActionInput): Promise<Orde
       [{ field: 'action', message: `not allowed from ${order.orderStatus}`, orderStatus: order.orderStatus, version: order.version }]);
   }
 
-  let note = input.note ?? null;
+  // The note the user typed is kept; a refund adds what went back on hand after it.
+  let note = input.note?.trim() || null;
   if (action === 'cancel') await releaseReservations(tx, order, actor);
-  if (action === 'refund') note = await restockReturns(tx, order, input.returns ?? {}, actor) ?? note;
+  if (action === 'refund') {
+    const restocked = await restockReturns(tx, order, input.returns ?? {}, actor);
+    if (restocked) note = note ? `${note} — restocked ${restocked}` : `Restocked ${restocked}`;
+  }
 
   const [updated] = await tx.update(orders).set({
     orderStatus: t.to, version: sql`${orders.version} + 1`, updatedAt: sql`now()`,
@@ -140,7 +144,8 @@ async function releaseReservations(tx: Db, order: OrderRow, actor: Actor): Promi
   await applyStockChanges(tx, changes, actor);
 }
 
-/** Refund: the chosen units of each line go back on hand as `return` movements. */
+/** Refund: the chosen units of each line go back on hand as `return` movements. Answers what was
+ * restocked ("line 1: 2, line 3: 1"), or null when nothing was. */
 async function restockReturns(tx: Db, order: OrderRow, returns: Record<number, number>, actor: Actor): Promise<string | null> {
   const lines = await tx.select().from(orderItems).where(eq(orderItems.orderId, order.orderId));
   const byId = new Map(lines.map((l) => [l.lineItemId, l]));
@@ -162,5 +167,5 @@ async function restockReturns(tx: Db, order: OrderRow, returns: Record<number, n
       .where(and(eq(orderItems.orderId, order.orderId), eq(orderItems.lineItemId, lineItemId)));
   }
   await applyStockChanges(tx, changes, actor);
-  return parts.length ? `Restocked ${parts.join(', ')}` : null;
+  return parts.length ? parts.join(', ') : null;
 }

@@ -87,8 +87,8 @@ export const PlacedOrderBody = Type.Object({
 export const OrderEventBody = Type.Object({
   fromStatus: Nullable(Type.String()),
   toStatus: Type.String(),
-  actor: Nullable(Type.String({ description: 'Email of who did it; null for the system.' })),
-  note: Nullable(Type.String()),
+  actor: Type.Optional(Nullable(Type.String({ description: 'Email of who did it; null for the system. Absent for customers.' }))),
+  note: Type.Optional(Nullable(Type.String({ description: 'What staff typed, with the restock detail of a refund. Absent for customers.' }))),
   createdAt: Timestamp,
 }, { title: 'OrderEvent' });
 

@@ -5,11 +5,12 @@ import fp from 'fastify-plugin';
 import type { FastifyInstance } from 'fastify';
 import fastifyCookie from '@fastify/cookie';
 import fastifySession, { type SessionStore, type FastifySessionObject } from '@fastify/session';
-import { eq, and, gt, lt, sql } from 'drizzle-orm';
+import { eq, and, gt, lt, isNull, sql } from 'drizzle-orm';
 import { sessions, appSettings, users } from '../db/schema/index.ts';
 import type { Db } from '../db/client.ts';
+import type { Config } from '../config.ts';
 import { randomToken } from '../lib/tokens.ts';
-import { currentUserColumns, toLoadedUser, type LoadedUser } from '../modules/auth/repository.ts';
+import { currentUserColumns, endedSession, toLoadedUser, type LoadedUser } from '../modules/auth/repository.ts';
 
 type Callback = (err?: any) => void;
 type GetCallback = (err: any, result?: FastifySessionObject | null) => void;
@@ -27,16 +28,24 @@ export class DrizzleSessionStore implements SessionStore {
   constructor(private readonly db: Db, private readonly ttlMs: number) {
     this.readSession = db.select({ sess: sessions.sess, sessionUserId: sessions.userId, ...currentUserColumns }).from(sessions)
       .leftJoin(users, and(eq(users.userId, sessions.userId), eq(users.active, true)))
-      .where(and(eq(sessions.sid, sql.placeholder('sid')), gt(sessions.expiresAt, sql`now()`)))
+      .where(and(eq(sessions.sid, sql.placeholder('sid')), gt(sessions.expiresAt, sql`now()`), isNull(sessions.endedAt)))
       .prepare('oi_session_read');
   }
 
+  /** Writes the session, but never over an ended one: logout, a password change and deactivation
+   * leave the row as a tombstone (see endSession), so a request that read the session before the
+   * end and saves it after finds the tombstone and changes nothing. Nor does a late save extend
+   * a session that has expired meanwhile. */
   set(sid: string, session: FastifySessionObject, cb: Callback): void {
     const expires = session.cookie?.expires ? new Date(session.cookie.expires) : new Date(Date.now() + this.ttlMs);
     const userId = typeof session.userId === 'number' ? session.userId : null;
     const sess = JSON.parse(JSON.stringify(session));
     this.db.insert(sessions).values({ sid, sess, userId, expiresAt: expires })
-      .onConflictDoUpdate({ target: sessions.sid, set: { sess, userId, expiresAt: expires } })
+      .onConflictDoUpdate({
+        target: sessions.sid,
+        set: { sess, userId, expiresAt: expires },
+        setWhere: and(isNull(sessions.endedAt), gt(sessions.expiresAt, sql`now()`)),
+      })
       .then(() => cb(), cb);
   }
 
@@ -70,14 +79,18 @@ export class DrizzleSessionStore implements SessionStore {
     return found.userId === userId ? found.account : undefined;
   }
 
+  /** Ends the session for good (a tombstone, not a delete: see set). An id that was never stored
+   * has nothing to end, and no other request can hold it. */
   destroy(sid: string, cb: Callback): void {
     this.accounts.delete(sid);
-    this.db.delete(sessions).where(eq(sessions.sid, sid)).then(() => cb(), cb);
+    this.db.update(sessions).set(endedSession).where(and(eq(sessions.sid, sid), isNull(sessions.endedAt))).then(() => cb(), cb);
   }
 }
 
+/** Deletes sessions (live or ended) that expired over an hour ago: a request still holding one
+ * then would have to have started before it expired, and set() refuses expired rows anyway. */
 export async function purgeExpiredSessions(db: Db): Promise<void> {
-  await db.delete(sessions).where(lt(sessions.expiresAt, sql`now()`));
+  await db.delete(sessions).where(lt(sessions.expiresAt, sql`now() - interval '1 hour'`));
 }
 
 export async function sharedSecret(db: Db, key: string): Promise<string> {
@@ -85,6 +98,9 @@ export async function sharedSecret(db: Db, key: string): Promise<string> {
   const rows = await db.select({ value: appSettings.value }).from(appSettings).where(eq(appSettings.key, key));
   return rows[0]!.value;
 }
+
+/** The session cookie's name. */
+export const sessionCookieName = (_config: Config): string => 'oi.sid';
 
 export default fp(async function sessionPlugin(app: FastifyInstance) {
   const { config } = app;
@@ -95,7 +111,7 @@ export default fp(async function sessionPlugin(app: FastifyInstance) {
   await app.register(fastifyCookie);
   await app.register(fastifySession, {
     secret,
-    cookieName: 'oi.sid',
+    cookieName: sessionCookieName(config),
     saveUninitialized: false,
     rolling: false,
     store,

@@ -10,7 +10,7 @@ import { LoginForm, RegisterForm, ForgotForm, ResetForm, ChangePasswordForm } fr
 import { authenticate, BAD_CREDENTIALS, RESET_SENT, requestPasswordReset, findValidReset, resetPassword } from './service.ts';
 import { findUserByEmail } from './repository.ts';
 import { createUser, setPassword } from '../users/service.ts';
-import { purgeExpiredSessions } from '../../plugins/session.ts';
+import { purgeExpiredSessions, sessionCookieName } from '../../plugins/session.ts';
 
 type Body = { Body: Record<string, unknown> };
 type Query = { Querystring: Record<string, string | undefined> };
@@ -62,6 +62,9 @@ export default async function authRoutes(app: FastifyInstance) {
   app.post('/logout', async function logout(req, reply) {
     if (req.user) await recordAudit(app.db, req.actor(), { action: 'logout', entity: 'user', entityId: req.user.id });
     await req.session.destroy();
+    // The browser forgets the id and what the pages left behind (htmx history snapshots).
+    reply.clearCookie(sessionCookieName(app.config), { path: '/' });
+    reply.header('clear-site-data', '"cache", "storage"');
     return reply.code(303).redirect('/');
   });
 

@@ -1,12 +1,13 @@
 // Account creation and password changes. Used by the CLI, the first-start bootstrap,
 // self-registration and (later) the users pages, so every path hashes, audits and scopes alike.
 import { eq, sql, inArray } from 'drizzle-orm';
-import { users, userStores, customers, stores, sessions, apiTokens, type Role } from '../../db/schema/index.ts';
+import { users, userStores, customers, stores, apiTokens, type Role } from '../../db/schema/index.ts';
 import type { Db } from '../../db/client.ts';
 import type { Argon2Cost } from '../../config.ts';
 import { hashPassword, passwordProblem } from '../../lib/password.ts';
 import { recordAudit, type Actor } from '../../lib/audit.ts';
 import { unprocessable, conflict } from '../../lib/errors.ts';
+import { endUserSessions } from '../auth/repository.ts';
 
 export interface NewUser {
   email: string;
@@ -66,7 +67,7 @@ export async function createUser(db: Db, input: NewUser, actor: Actor, cost: Arg
 export async function applyPasswordHash(tx: Db, userId: number, passwordHash: string, actor: Actor, action: string) {
   await tx.update(users).set({ passwordHash, passwordChangedAt: sql`now()`, updatedAt: sql`now()`, version: sql`${users.version} + 1` })
     .where(eq(users.userId, userId));
-  await tx.delete(sessions).where(eq(sessions.userId, userId));
+  await endUserSessions(tx, userId);
   await tx.update(apiTokens).set({ revokedAt: sql`now()` }).where(sql`${apiTokens.userId} = ${userId} and ${apiTokens.revokedAt} is null`);
   await recordAudit(tx, actor, { action, entity: 'user', entityId: userId });
 }

@@ -8,6 +8,7 @@ import { hashPassword, passwordProblem } from '../../lib/password.ts';
 import { recordAudit, type Actor } from '../../lib/audit.ts';
 import { unprocessable, conflict } from '../../lib/errors.ts';
 import { endUserSessions } from '../auth/repository.ts';
+import { isEmailAddress } from '../../lib/email.ts';
 
 export interface NewUser {
   email: string;
@@ -17,7 +18,7 @@ export interface NewUser {
   storeIds?: number[];
 }
 
-export const EMAIL_RE = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
+export { EMAIL_RE } from '../../lib/email.ts';
 
 export function publicUser(u: typeof users.$inferSelect, storeIds: number[] = []) {
   return { id: u.userId, email: u.email, fullName: u.fullName, role: u.role, active: u.active, customerId: u.customerId, storeIds };
@@ -26,7 +27,7 @@ export function publicUser(u: typeof users.$inferSelect, storeIds: number[] = []
 /** Creates an account (and, for a customer, its customer record) in one transaction. */
 export async function createUser(db: Db, input: NewUser, actor: Actor, cost: Argon2Cost) {
   const email = input.email.trim();
-  if (!EMAIL_RE.test(email) || email.length > 254) throw unprocessable('Enter a valid email address.', [{ field: 'email', message: 'Enter a valid email address.' }]);
+  if (!isEmailAddress(email)) throw unprocessable('Enter a valid email address.', [{ field: 'email', message: 'Enter a valid email address.' }]);
   const problem = passwordProblem(input.password, email);
   if (problem) throw unprocessable(problem, [{ field: 'password', message: problem }]);
   const storeIds = [...new Set(input.storeIds ?? [])];

@@ -1,7 +1,7 @@
 // Account creation and password changes. Used by the CLI, the first-start bootstrap,
 // self-registration and (later) the users pages, so every path hashes, audits and scopes alike.
 import { eq, sql, inArray } from 'drizzle-orm';
-import { users, userStores, customers, stores, apiTokens, type Role } from '../../db/schema/index.ts';
+import { users, userStores, customers, stores, apiTokens, passwordResets, type Role } from '../../db/schema/index.ts';
 import type { Db } from '../../db/client.ts';
 import type { Argon2Cost } from '../../config.ts';
 import { hashPassword, passwordProblem } from '../../lib/password.ts';
@@ -63,13 +63,15 @@ export async function createUser(db: Db, input: NewUser, actor: Actor, cost: Arg
   });
 }
 
-/** Stores a new password hash and ends every session and API token of the user. Runs inside
- * the caller's transaction. */
+/** Stores a new password hash and ends every session, API token and pending reset or invite link
+ * of the user (a password changed because the mailbox may be read by someone else must not leave
+ * that someone a link). Runs inside the caller's transaction. */
 export async function applyPasswordHash(tx: Db, userId: number, passwordHash: string, actor: Actor, action: string) {
   await tx.update(users).set({ passwordHash, passwordChangedAt: sql`now()`, updatedAt: sql`now()`, version: sql`${users.version} + 1` })
     .where(eq(users.userId, userId));
   await endUserSessions(tx, userId);
   await tx.update(apiTokens).set({ revokedAt: sql`now()` }).where(sql`${apiTokens.userId} = ${userId} and ${apiTokens.revokedAt} is null`);
+  await tx.update(passwordResets).set({ usedAt: sql`now()` }).where(sql`${passwordResets.userId} = ${userId} and ${passwordResets.usedAt} is null`);
   await recordAudit(tx, actor, { action, entity: 'user', entityId: userId });
 }
 

@@ -9,6 +9,7 @@ import { requireSignedIn, safeNext } from '../../plugins/guards.ts';
 import { LoginForm, RegisterForm, ForgotForm, ResetForm, ChangePasswordForm } from './schema.ts';
 import { authenticate, BAD_CREDENTIALS, RESET_SENT, requestPasswordReset, findValidReset, resetPassword } from './service.ts';
 import { findUserByEmail } from './repository.ts';
+import type { Role } from '../../db/schema/index.ts';
 import { createUser, setPassword } from '../users/service.ts';
 import { purgeExpiredSessions, sessionCookieName } from '../../plugins/session.ts';
 
@@ -24,9 +25,9 @@ async function signIn(req: FastifyRequest, userId: number) {
   req.session.authAt = Date.now();
 }
 
-function confirmProblem(password: string, confirm: string, email?: string): FieldErrors {
+function confirmProblem(password: string, confirm: string, email: string, role: Role): FieldErrors {
   const errors: FieldErrors = {};
-  const problem = passwordProblem(password, email);
+  const problem = passwordProblem(password, email, role);
   if (problem) errors.password = problem;
   if (password !== confirm) errors.confirm = 'The two passwords are not the same.';
   return errors;
@@ -77,7 +78,7 @@ export default async function authRoutes(app: FastifyInstance) {
     const form = parseForm(RegisterForm, req.body);
     const values = form.ok ? form.value : form.values;
     const errors: FieldErrors = form.ok ? {} : { ...form.errors };
-    if (form.ok) Object.assign(errors, confirmProblem(form.value.password, form.value.confirm, form.value.email));
+    if (form.ok) Object.assign(errors, confirmProblem(form.value.password, form.value.confirm, form.value.email, 'customer'));
     if (form.ok && !Object.keys(errors).length && await findUserByEmail(app.db, form.value.email)) {
       // Registration has to say the email is taken; login and reset never do.
       errors.email = 'An account with this email already exists. Sign in or reset your password.';
@@ -117,8 +118,11 @@ export default async function authRoutes(app: FastifyInstance) {
 
   app.post('/reset-password', async function reset(req: FastifyRequest<Body>, reply) {
     const form = parseForm(ResetForm, req.body);
-    const errors: FieldErrors = form.ok ? confirmProblem(form.value.password, form.value.confirm) : form.errors;
-    if (!form.ok && errors.token) return invalidLink(reply);
+    if (!form.ok && form.errors.token) return invalidLink(reply);
+    // The account's own rule (staff and admins need a stronger password) and its email.
+    const account = form.ok ? await findValidReset(app.db, form.value.token) : null;
+    if (form.ok && !account) return invalidLink(reply);
+    const errors: FieldErrors = form.ok ? confirmProblem(form.value.password, form.value.confirm, account!.email, account!.role) : form.errors;
     if (!form.ok || Object.keys(errors).length) {
       return reply.page('auth/reset', { title: 'Choose a new password', values: { token: (form.ok ? form.value : form.values).token }, errors }, { status: 422 });
     }
@@ -142,7 +146,7 @@ export default async function authRoutes(app: FastifyInstance) {
     scope.post('/account/password', async function changePassword(req: FastifyRequest<Body>, reply) {
       const user = req.user!;
       const form = parseForm(ChangePasswordForm, req.body);
-      const errors: FieldErrors = form.ok ? confirmProblem(form.value.password, form.value.confirm, user.email) : form.errors;
+      const errors: FieldErrors = form.ok ? confirmProblem(form.value.password, form.value.confirm, user.email, user.role) : form.errors;
       if (form.ok && !Object.keys(errors).length) {
         const account = await findUserByEmail(app.db, user.email);
         if (!account || !await verifyPassword(account.passwordHash, form.value.current)) errors.current = 'This is not your current password.';

@@ -96,7 +96,7 @@ export async function requestPasswordReset(db: Db, config: Config, mailer: Maile
 
 /** The user a reset token belongs to, if it is unused and unexpired. */
 export async function findValidReset(db: Db, token: string) {
-  const rows = await db.select({ id: passwordResets.id, userId: passwordResets.userId }).from(passwordResets)
+  const rows = await db.select({ id: passwordResets.id, userId: passwordResets.userId, email: users.email, role: users.role }).from(passwordResets)
     .innerJoin(users, eq(users.userId, passwordResets.userId))
     .where(and(eq(passwordResets.tokenHash, hashToken(token)), isNull(passwordResets.usedAt),
       gt(passwordResets.expiresAt, sql`now()`), eq(users.active, true)));

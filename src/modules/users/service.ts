@@ -28,7 +28,7 @@ export function publicUser(u: typeof users.$inferSelect, storeIds: number[] = []
 export async function createUser(db: Db, input: NewUser, actor: Actor, cost: Argon2Cost) {
   const email = input.email.trim();
   if (!isEmailAddress(email)) throw unprocessable('Enter a valid email address.', [{ field: 'email', message: 'Enter a valid email address.' }]);
-  const problem = passwordProblem(input.password, email);
+  const problem = passwordProblem(input.password, email, input.role);
   if (problem) throw unprocessable(problem, [{ field: 'password', message: problem }]);
   const storeIds = [...new Set(input.storeIds ?? [])];
   if (input.role !== 'staff' && storeIds.length) throw unprocessable('Only staff accounts are assigned to stores.', [{ field: 'storeIds', message: 'Only staff accounts are assigned to stores.' }]);

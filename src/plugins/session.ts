@@ -99,8 +99,9 @@ export async function sharedSecret(db: Db, key: string): Promise<string> {
   return rows[0]!.value;
 }
 
-/** The session cookie's name. */
-export const sessionCookieName = (_config: Config): string => 'oi.sid';
+/** The session cookie's name: behind TLS with the __Host- prefix, which browsers accept only
+ * with Secure, Path=/ and no Domain, so a sibling subdomain can neither set nor shadow it. */
+export const sessionCookieName = (config: Config): string => (config.cookieSecure ? '__Host-oi.sid' : 'oi.sid');
 
 export default fp(async function sessionPlugin(app: FastifyInstance) {
   const { config } = app;

@@ -109,10 +109,48 @@ t.test('deactivation ends every session for good, even one with a save in flight
 t.test('a session regenerated at sign-in cannot be revived under its old id either', async (t) => {
   const staff = await makeUser(app, 'staff');
   const c = new Client(app);
+  await c.get('/shop?storeId=2'); // the store choice is something to keep: a stored session
   await c.get('/login');
   const before = sidOf(c);
   const inFlight = await read(before);
+  t.ok(inFlight, 'the visitor has a stored session');
   await c.post('/login', { email: staff.email, password: staff.password });
   await save(before, { ...inFlight!, userId: staff.id } as FastifySessionObject);
   t.equal(await read(before), null, 'the pre-login id stays ended');
+});
+
+t.test('anonymous visits store no session; their forms still work and still need the token', async (t) => {
+  const { sql } = await import('drizzle-orm');
+  const { queryRows } = await import('../src/db/client.ts');
+  const count = async () => (await queryRows<{ n: number }>(app.db, sql`select count(*)::int as n from sessions`))[0]!.n;
+  const before = await count();
+  for (let i = 0; i < 20; i++) {
+    const login = await app.inject({ url: '/login', headers: { accept: 'text/html' } });
+    t.equal(login.statusCode, 200);
+    t.notOk((login.cookies as Array<{ name: string }>).some((c) => c.name === 'oi.sid'), 'no session cookie for a visitor');
+    t.equal((await app.inject({ url: '/register', headers: { accept: 'text/html' } })).statusCode, 200);
+  }
+  t.equal(await count(), before, '40 anonymous form pages add no session row');
+
+  // The forms still work, with and without htmx, and the token is still required.
+  const staff = await makeUser(app, 'staff');
+  const plain = new Client(app);
+  await plain.get('/login');
+  t.equal((await plain.post('/login', { email: staff.email, password: staff.password }, { csrf: false })).statusCode, 403, 'no token: refused');
+  t.equal((await plain.post('/login', { email: staff.email, password: staff.password })).statusCode, 303, 'the form signs in');
+  const htmx = new Client(app);
+  await htmx.get('/login');
+  const viaHeader = await htmx.post('/login', { email: staff.email, password: staff.password }, { csrf: false, headers: { 'x-csrf-token': htmx.csrf, 'hx-request': 'true' } });
+  t.equal(viaHeader.statusCode, 303, 'htmx sends the token as a header');
+  const other = new Client(app);
+  await other.get('/register');
+  const stranger = new Client(app);
+  await stranger.get('/register');
+  const forged = await stranger.post('/register', { fullName: 'X', email: `x-${Date.now()}@example.test`, password: 'lantern orchard quietly 41', confirm: 'lantern orchard quietly 41' }, { csrf: other.csrf });
+  t.equal(forged.statusCode, 403, "another visitor's token is refused");
+  const shopper = new Client(app);
+  await shopper.get('/register');
+  const reg = await shopper.post('/register', { fullName: 'Shopper', email: `shopper-${Date.now()}@example.test`, password: 'lantern orchard quietly 41', confirm: 'lantern orchard quietly 41' });
+  t.equal(reg.statusCode, 303, 'registration works');
+  t.ok(shopper.cookies.get('oi.sid'), 'and a signed-in visitor gets a session');
 });

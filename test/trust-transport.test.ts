@@ -11,6 +11,12 @@ t.test('behind TLS: __Host- session cookie and HSTS', async (t) => {
   const https = { 'x-forwarded-proto': 'https', accept: 'text/html' };
   const page = await app.inject({ url: '/login', headers: https });
   t.match(String(page.headers['strict-transport-security']), /max-age=\d{7,}/, 'HSTS for a year or so');
+  const csrf = (page.cookies as Cookie[]).find((c) => c.name.endsWith('oi.csrf'));
+  t.equal(csrf?.name, '__Host-oi.csrf', 'the CSRF cookie too');
+  t.equal(csrf?.secure, true);
+  t.equal(csrf?.path, '/');
+  t.notOk(csrf?.domain);
+  t.equal(csrf?.httpOnly, true);
 
   const u = await makeUser(app, 'staff');
   const token = /name="_csrf" value="([^"]+)"/.exec(page.body)![1]!;
@@ -34,6 +40,7 @@ t.test('in development over http: the plain cookie, no HSTS', async (t) => {
   const c = new Client(app);
   const page = await c.get('/login');
   t.notOk(page.headers['strict-transport-security'], 'no HSTS over http');
+  t.ok(c.cookies.get('oi.csrf'), 'the CSRF cookie has its plain name');
   const u = await makeUser(app, 'staff');
   const login = await c.post('/login', { email: u.email, password: u.password });
   const session = (login.cookies as Cookie[]).find((x) => x.name.endsWith('oi.sid'));

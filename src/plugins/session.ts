@@ -16,6 +16,7 @@ type Callback = (err?: any) => void;
 type GetCallback = (err: any, result?: FastifySessionObject | null) => void;
 
 const MAX_PENDING_ACCOUNTS = 10_000;
+const PURGE_EVERY_MS = 10 * 60_000;
 
 export class DrizzleSessionStore implements SessionStore {
   /** The account behind each session just read, by session id, until the auth hook of that
@@ -109,7 +110,13 @@ export default fp(async function sessionPlugin(app: FastifyInstance) {
   if (secret.length < 32) throw new Error('SESSION_SECRET must be at least 32 characters');
   const store = new DrizzleSessionStore(app.db, config.sessionTtlSeconds * 1000);
   app.decorate('sessionStore', store);
-  await app.register(fastifyCookie);
+  // Expired sessions and tombstones go on a timer (they went only when someone signed in).
+  const purge = setInterval(() => {
+    purgeExpiredSessions(app.db).catch((err: unknown) => app.log.warn({ err }, 'session purge failed'));
+  }, PURGE_EVERY_MS).unref();
+  app.addHook('onClose', async () => clearInterval(purge));
+  // The secret also signs the CSRF cookie (plugins/security.ts).
+  await app.register(fastifyCookie, { secret });
   await app.register(fastifySession, {
     secret,
     cookieName: sessionCookieName(config),

@@ -11,16 +11,19 @@ import { authenticate, BAD_CREDENTIALS, RESET_SENT, requestPasswordReset, findVa
 import { findUserByEmail } from './repository.ts';
 import type { Role } from '../../db/schema/index.ts';
 import { createUser, setPassword } from '../users/service.ts';
-import { purgeExpiredSessions, sessionCookieName } from '../../plugins/session.ts';
+import { sessionCookieName } from '../../plugins/session.ts';
+import { rotateCsrfSecret } from '../../plugins/security.ts';
 
 type Body = { Body: Record<string, unknown> };
 type Query = { Querystring: Record<string, string | undefined> };
 
 export const homeFor = (role: string) => (role === 'customer' ? '/account' : '/dashboard');
 
-/** Starts a fresh session for the user (new id against fixation), keeping the shopping cart. */
-async function signIn(req: FastifyRequest, userId: number) {
+/** Starts a fresh session for the user (new id against fixation, and a new CSRF secret from the
+ * next page on), keeping the shopping cart. */
+async function signIn(req: FastifyRequest, reply: FastifyReply, userId: number) {
   await req.session.regenerate(['cart', 'storeId']);
+  rotateCsrfSecret(reply, req.server.config);
   req.session.userId = userId;
   req.session.authAt = Date.now();
 }
@@ -55,8 +58,7 @@ export default async function authRoutes(app: FastifyInstance) {
     if (!result.ok) {
       return reply.page('auth/login', { title: 'Sign in', values: { email, next }, errors: {}, message: BAD_CREDENTIALS }, { status: 401 });
     }
-    await signIn(req, result.user.userId);
-    purgeExpiredSessions(app.db).catch((err) => req.log.warn({ err }, 'session purge failed'));
+    await signIn(req, reply, result.user.userId);
     return reply.seeOther(safeNext(next, homeFor(result.user.role)));
   });
 
@@ -65,6 +67,7 @@ export default async function authRoutes(app: FastifyInstance) {
     await req.session.destroy();
     // The browser forgets the id and what the pages left behind (htmx history snapshots).
     reply.clearCookie(sessionCookieName(app.config), { path: '/' });
+    rotateCsrfSecret(reply, app.config);
     reply.header('clear-site-data', '"cache", "storage"');
     return reply.code(303).redirect('/');
   });
@@ -89,7 +92,7 @@ export default async function authRoutes(app: FastifyInstance) {
     }
     const user = await createUser(app.db, { email: form.value.email, password: form.value.password, fullName: form.value.fullName, role: 'customer' },
       { ...req.actor(), email: form.value.email }, app.config.argon2);
-    await signIn(req, user.id);
+    await signIn(req, reply, user.id);
     return reply.seeOther('/account', 'Welcome! Your account is ready.');
   });
 
@@ -156,7 +159,7 @@ export default async function authRoutes(app: FastifyInstance) {
       }
       await setPassword(app.db, user.id, form.value.password, req.actor(), app.config.argon2);
       // Other sessions ended with the change; this one carries on under a new id.
-      await signIn(req, user.id);
+      await signIn(req, reply, user.id);
       return reply.seeOther(homeFor(user.role), 'Your password has been changed.');
     });
   });

@@ -6,7 +6,9 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { Config } from './config.ts';
 import type { Database } from './db/client.ts';
 import type { Mailer } from './lib/mail.ts';
+import type { Writable } from 'node:stream';
 import './types.ts';
+import { logSerializers } from './lib/log.ts';
 import dbPlugin from './plugins/db.ts';
 import sessionPlugin from './plugins/session.ts';
 import securityPlugin from './plugins/security.ts';
@@ -36,11 +38,18 @@ export interface BuildOptions {
   /** Use this database instead of creating one from config (tests). The caller closes it. */
   database?: Database;
   mailer?: Mailer;
+  /** Where the log goes instead of stdout (tests read it). */
+  logStream?: Writable;
 }
 
 export async function buildApp(config: Config, opts: BuildOptions = {}): Promise<FastifyInstance> {
   const app = Fastify({
-    logger: { level: config.logLevel, redact: ['req.headers.authorization', 'req.headers.cookie'] },
+    logger: {
+      level: config.logLevel,
+      serializers: logSerializers,
+      redact: ['req.headers.authorization', 'req.headers.cookie'],
+      stream: opts.logStream,
+    },
     trustProxy: config.trustProxy,
     bodyLimit: 1024 * 1024,
     genReqId: () => crypto.randomUUID(),

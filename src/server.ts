@@ -6,6 +6,7 @@ import { loadConfig } from './config.ts';
 import { createDb, type Database } from './db/client.ts';
 import { bootstrap } from './bootstrap.ts';
 import { buildApp } from './app.ts';
+import { warmPasswordCheck } from './lib/password.ts';
 
 const config = loadConfig();
 const workers = config.databaseUrl ? config.webConcurrency : 1;
@@ -82,6 +83,9 @@ async function serve(database?: Database) {
   process.on('SIGTERM', () => void close('SIGTERM'));
   process.on('SIGINT', () => void close('SIGINT'));
   await app.listen({ host: config.host, port: config.port });
+  // The password strength dictionaries (~0.2 s to load), after start rather than on the first
+  // password someone sets.
+  setImmediate(warmPasswordCheck);
   return app;
 }
 

@@ -2,11 +2,15 @@ import t from 'tap';
 import { sql } from 'drizzle-orm';
 import { buildTestApp, Client, makeUser, lastMail, mailCount } from './helper.ts';
 import { queryRows } from '../src/db/client.ts';
+import { stores } from '../src/db/schema/index.ts';
 import { BAD_CREDENTIALS, RESET_SENT } from '../src/modules/auth/service.ts';
 
 const { app, config } = await buildTestApp(t, { login: { maxPerAccount: 5, maxPerIp: 1000, windowSeconds: 900 } });
 const admin = await makeUser(app, 'admin');
 const staff = await makeUser(app, 'staff');
+// A visitor's session is stored once it holds something, such as the shop's store choice.
+const [shopStore] = await app.db.insert(stores).values({ storeName: 'Auth shop', webAddress: 'https://auth.example' }).returning();
+const keepSomething = (c: Client) => c.get(`/shop?storeId=${shopStore!.storeId}`);
 
 const auditCount = async (action: string) =>
   (await queryRows<{ n: number }>(app.db, sql`select count(*)::int as n from audit_events where action = ${action}`))[0]!.n;
@@ -22,9 +26,10 @@ t.test('the landing page is public and starts no session', async (t) => {
 
 t.test('signing in regenerates the session and lands on the dashboard', async (t) => {
   const c = new Client(app);
+  await keepSomething(c);
   await c.get('/login');
   const before = c.cookies.get('oi.sid');
-  t.ok(before, 'the login form starts a session for its CSRF secret');
+  t.ok(before, 'the visitor has a session before signing in');
   const res = await c.post('/login', { email: admin.email.toUpperCase(), password: admin.password });
   t.equal(res.statusCode, 303);
   t.equal(res.headers.location, '/dashboard');
@@ -41,8 +46,10 @@ t.test('signing in regenerates the session and lands on the dashboard', async (t
 
 t.test('a fixed session id from before login is useless afterwards', async (t) => {
   const c = new Client(app);
+  await keepSomething(c);
   await c.get('/login');
   const planted = c.cookies.get('oi.sid')!;
+  t.ok(planted);
   await c.post('/login', { email: admin.email, password: admin.password });
   const attacker = await app.inject({ url: '/dashboard', headers: { cookie: `oi.sid=${planted}` } });
   t.equal(attacker.statusCode, 303, 'the pre-login session is not signed in');

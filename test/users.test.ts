@@ -212,7 +212,7 @@ t.test('deactivation ends the web session and the API token at once; reactivatio
   t.equal((await c.get('/stores')).statusCode, 303, 'the existing session is signed out');
   t.equal((await app.inject({ url: '/api/v1/me', headers: { authorization: `Bearer ${token}` } })).statusCode, 401, 'the token is dead');
   const rows = await one<{ sessions: number; live: number; active: boolean }>(sql`select
-    (select count(*)::int from sessions where user_id = ${u.id}) as sessions,
+    (select count(*)::int from sessions where user_id = ${u.id} and ended_at is null) as sessions,
     (select count(*)::int from api_tokens where user_id = ${u.id} and revoked_at is null) as live,
     (select active from users where user_id = ${u.id}) as active`);
   t.same(rows, { sessions: 0, live: 0, active: false });

@@ -34,8 +34,26 @@ export const requireSignedIn = requireRole('admin', 'staff', 'customer');
 export const requireBackOffice = requireRole('admin', 'staff');
 export const requireAdmin = requireRole('admin');
 
-/** A same-site path to return to after login; anything else falls back to the default. */
+// Any control or format character (C0, C1, DEL, bidi and zero-width marks, U+2028…), any space
+// or separator (tab, NBSP, U+3000…) and backslashes: browsers drop or reinterpret these when they
+// read a Location (`/<TAB>/evil.example` is `//evil.example`), and Node refuses some in a header.
+const UNSAFE_IN_NEXT = /[\p{C}\p{Z}\s\\]/u;
+// A throwaway origin to resolve against: only a result on this same origin is a path of ours.
+const SELF = 'http://self.invalid';
+
+/** A same-site path to return to after login; anything else falls back to the default. The value
+ * is resolved the way a browser would read it and only a path of this origin is kept, in its
+ * normalised, percent-encoded form (printable ASCII, so always a valid header). */
 export function safeNext(next: unknown, fallback: string): string {
-  if (typeof next !== 'string' || !next.startsWith('/') || next.startsWith('//') || next.startsWith('/\\')) return fallback;
-  return next;
+  if (typeof next !== 'string' || !next.startsWith('/') || UNSAFE_IN_NEXT.test(next)) return fallback;
+  let url: URL;
+  try {
+    url = new URL(next, SELF);
+  } catch {
+    return fallback;
+  }
+  const path = url.pathname + url.search + url.hash;
+  // Dot segments can turn a path into `//host` once normalised (`/.//evil.example`).
+  if (url.origin !== SELF || !path.startsWith('/') || path.startsWith('//')) return fallback;
+  return path;
 }

@@ -2,11 +2,21 @@
 // protection on every state-changing request of the browser-facing app. The JSON API is
 // excluded: it authenticates with bearer tokens, which a forged cross-site form cannot send.
 import fp from 'fastify-plugin';
-import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { Config } from '../config.ts';
 import helmet from 'helmet';
 import csrf from '@fastify/csrf-protection';
 
 const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
+
+/** The CSRF secret's cookie: __Host- behind TLS, like the session's. */
+export const csrfCookieName = (config: Config): string => (config.cookieSecure ? '__Host-oi.csrf' : 'oi.csrf');
+
+/** A new CSRF secret from the next page on: called when the visitor signs in or out, so a token
+ * issued before (to whoever saw that page) is worthless after. */
+export function rotateCsrfSecret(reply: FastifyReply, config: Config): void {
+  reply.clearCookie(csrfCookieName(config), { path: '/' });
+}
 
 export const isApiRequest = (req: FastifyRequest): boolean => req.url.startsWith('/api/');
 
@@ -35,7 +45,12 @@ export default fp(async function securityPlugin(app: FastifyInstance) {
   app.addHook('onRequest', (req, reply, done) => securityHeaders(req.raw, reply.raw, (err) => done(err as Error | undefined)));
 
   await app.register(csrf, {
-    sessionPlugin: '@fastify/session',
+    // The secret lives in its own signed, HttpOnly cookie rather than in the session: a visitor's
+    // sign-in or registration form then stores no session row (one per anonymous GET /login
+    // before). Sign-in and logout replace it (see rotateCsrfSecret).
+    sessionPlugin: '@fastify/cookie',
+    cookieKey: csrfCookieName(app.config),
+    cookieOpts: { path: '/', sameSite: 'lax', httpOnly: true, secure: app.config.cookieSecure, signed: true },
     // The token travels as a hidden `_csrf` field in forms and an `x-csrf-token` header on htmx
     // requests (hx-headers on <body>).
     getToken: (req) => {

@@ -67,7 +67,7 @@ export default fp(async function viewPlugin(app: FastifyInstance) {
     const flash = session?.flash ?? [];
     if (session?.flash?.length) session.flash = [];
     // The CSRF token is made on first use, so a page without forms (the landing page for a
-    // visitor) does not start a session.
+    // visitor) sets no CSRF cookie.
     let token: string | undefined;
     const csrf = () => (token ??= this.generateCsrf());
     const name = req.wantsFragment && opts.fragment ? opts.fragment : template;

@@ -108,11 +108,12 @@ if (!havePostgres()) {
     t.match(shown.text, 'Store Balanced store created.', 'the flash set on A is shown by B');
     const again = await browser.get(A.base, location);
     t.notMatch(again.text, 'Store Balanced store created.', 'and only once');
-    const session = browser.cookies.get('oi.sid');
+    const session = browser.cookies.get('__Host-oi.sid');
+    t.ok(session, 'the browser holds the session cookie (__Host- behind TLS)');
     const logout = await browser.post(B.base, '/logout');
     t.equal(logout.status, 303, 'signed out on B');
     for (const base of both) {
-      const page = await call(base, 'GET', '/dashboard', { cookie: `oi.sid=${session}`, headers: { accept: 'text/html', ...viaBalancer } });
+      const page = await call(base, 'GET', '/dashboard', { cookie: `__Host-oi.sid=${session}`, headers: { accept: 'text/html', ...viaBalancer } });
       t.equal(page.status, 303, `${base}: the old session cookie no longer signs in`);
       t.match(page.headers?.get('location') ?? '', /^\/login/);
     }

@@ -41,6 +41,9 @@ export const sessions = pgTable('sessions', {
   sess: jsonb('sess').notNull(),
   userId: integer('user_id').references(() => users.userId, { onDelete: 'cascade' }),
   expiresAt: timestamp('expires_at', { withTimezone: true }).notNull(),
+  /** Set by logout, a password change or deactivation: the row stays as a tombstone until it
+   * expires, so a request still holding the session cannot write it back. */
+  endedAt: timestamp('ended_at', { withTimezone: true }),
 }, (t) => [
   index('sessions_expires_idx').on(t.expiresAt),
   index('sessions_user_idx').on(t.userId),

@@ -27,7 +27,7 @@ export default async function registrationRoutes(app: FastifyInstance) {
   app.post('/register', async function register(req: FastifyRequest<Body>, reply) {
     const form = parseForm(RegisterForm, req.body);
     const { password: _p, confirm: _c, ...values } = (form.ok ? form.value : form.values) as Record<string, unknown>;
-    const errors: FieldErrors = form.ok ? confirmProblem(form.value.password, form.value.confirm, form.value.email) : form.errors;
+    const errors: FieldErrors = form.ok ? confirmProblem(form.value.password, form.value.confirm, form.value.email, 'customer') : form.errors;
     const again = (status: number, message?: string) =>
       reply.page('auth/register', { title: 'Create an account', values, errors, message }, { status });
     if (!form.ok || Object.keys(errors).length) return again(422);
@@ -74,7 +74,7 @@ export default async function registrationRoutes(app: FastifyInstance) {
       throw err;
     }
     if (!done.ok) return done.reason === 'password' ? again(422, { password: WRONG_PASSWORD }) : invalidLink(reply);
-    await signIn(req, done.userId);
+    await signIn(req, reply, done.userId);
     return reply.seeOther('/account', 'Welcome! Your account is ready.');
   });
 

@@ -1,5 +1,5 @@
-import { and, eq, sql, type SQL } from 'drizzle-orm';
-import { users } from '../../db/schema/index.ts';
+import { and, eq, isNull, sql, type SQL } from 'drizzle-orm';
+import { users, sessions } from '../../db/schema/index.ts';
 import type { Db } from '../../db/client.ts';
 import type { CurrentUser } from '../../lib/access.ts';
 
@@ -61,4 +61,13 @@ function statementsOf(db: Db) {
 export async function findUserByEmail(db: Db, email: string) {
   const rows = await db.select().from(users).where(sql`lower(${users.email}) = lower(${email})`);
   return rows[0] ?? null;
+}
+
+/** What an ended session keeps: its id (a tombstone until it expires) and nothing it held. */
+export const endedSession = { endedAt: sql`now()`, sess: sql`'{}'::jsonb` };
+
+/** Ends every session of the user for good (password change, deactivation): marked ended rather
+ * than deleted, so a request of one of them still in flight cannot write it back. */
+export async function endUserSessions(db: Db, userId: number): Promise<void> {
+  await db.update(sessions).set(endedSession).where(and(eq(sessions.userId, userId), isNull(sessions.endedAt)));
 }

@@ -13,7 +13,8 @@ import { setPassword } from '../users/service.ts';
 import { homeFor, signIn, confirmProblem } from './shared.ts';
 import registrationRoutes from './register-routes.ts';
 import { assertFormAllowed } from './limits.ts';
-import { purgeExpiredSessions } from '../../plugins/session.ts';
+import { sessionCookieName } from '../../plugins/session.ts';
+import { rotateCsrfSecret } from '../../plugins/security.ts';
 
 type Body = { Body: Record<string, unknown> };
 type Query = { Querystring: Record<string, string | undefined> };
@@ -42,14 +43,17 @@ export default async function authRoutes(app: FastifyInstance) {
     if (!result.ok) {
       return reply.page('auth/login', { title: 'Sign in', values: { email, next }, errors: {}, message: BAD_CREDENTIALS }, { status: 401 });
     }
-    await signIn(req, result.user.userId);
-    purgeExpiredSessions(app.db).catch((err) => req.log.warn({ err }, 'session purge failed'));
+    await signIn(req, reply, result.user.userId);
     return reply.seeOther(safeNext(next, homeFor(result.user.role)));
   });
 
   app.post('/logout', async function logout(req, reply) {
     if (req.user) await recordAudit(app.db, req.actor(), { action: 'logout', entity: 'user', entityId: req.user.id });
     await req.session.destroy();
+    // The browser forgets the id and what the pages left behind (htmx history snapshots).
+    reply.clearCookie(sessionCookieName(app.config), { path: '/' });
+    rotateCsrfSecret(reply, app.config);
+    reply.header('clear-site-data', '"cache", "storage"');
     return reply.code(303).redirect('/');
   });
 
@@ -88,8 +92,11 @@ export default async function authRoutes(app: FastifyInstance) {
 
   app.post('/reset-password', async function reset(req: FastifyRequest<Body>, reply) {
     const form = parseForm(ResetForm, req.body);
-    const errors: FieldErrors = form.ok ? confirmProblem(form.value.password, form.value.confirm) : form.errors;
-    if (!form.ok && errors.token) return invalidLink(reply);
+    if (!form.ok && form.errors.token) return invalidLink(reply);
+    // The account's own rule (staff and admins need a stronger password) and its email.
+    const account = form.ok ? await findValidReset(app.db, form.value.token) : null;
+    if (form.ok && !account) return invalidLink(reply);
+    const errors: FieldErrors = form.ok ? confirmProblem(form.value.password, form.value.confirm, account!.email, account!.role) : form.errors;
     if (!form.ok || Object.keys(errors).length) {
       return reply.page('auth/reset', { title: 'Choose a new password', values: { token: (form.ok ? form.value : form.values).token }, errors }, { status: 422 });
     }
@@ -121,7 +128,7 @@ export default async function authRoutes(app: FastifyInstance) {
     scope.post('/account/password', async function changePassword(req: FastifyRequest<Body>, reply) {
       const user = req.user!;
       const form = parseForm(ChangePasswordForm, req.body);
-      const errors: FieldErrors = form.ok ? confirmProblem(form.value.password, form.value.confirm, user.email) : form.errors;
+      const errors: FieldErrors = form.ok ? confirmProblem(form.value.password, form.value.confirm, user.email, user.role) : form.errors;
       if (form.ok && !Object.keys(errors).length) {
         const account = await findUserByEmail(app.db, user.email);
         if (!account || !await verifyPassword(account.passwordHash, form.value.current)) errors.current = 'This is not your current password.';
@@ -131,7 +138,7 @@ export default async function authRoutes(app: FastifyInstance) {
       }
       await setPassword(app.db, user.id, form.value.password, req.actor(), app.config.argon2);
       // Other sessions ended with the change; this one carries on under a new id.
-      await signIn(req, user.id);
+      await signIn(req, reply, user.id);
       return reply.seeOther(homeFor(user.role), 'Your password has been changed.');
     });
   });

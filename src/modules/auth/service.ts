@@ -11,6 +11,7 @@ import { recordAudit, type Actor } from '../../lib/audit.ts';
 import { tooManyRequests } from '../../lib/errors.ts';
 import type { Mailer } from '../../lib/mail.ts';
 import { findUserByEmail } from './repository.ts';
+import { isEmailAddress } from '../../lib/email.ts';
 import { applyPasswordHash } from '../users/service.ts';
 
 export const BAD_CREDENTIALS = 'The email or password is not correct.';
@@ -30,39 +31,39 @@ export async function bump(db: Db, key: string, windowSeconds: number): Promise<
   return rows[0]!.failures;
 }
 
-async function failures(db: Db, key: string, windowSeconds: number): Promise<number> {
-  const rows = await db.select({ failures: loginThrottle.failures }).from(loginThrottle)
-    .where(and(eq(loginThrottle.key, key), gt(loginThrottle.windowStartedAt, sql`now() - make_interval(secs => ${windowSeconds})`)));
-  return rows[0]?.failures ?? 0;
+/** Gives back a slot taken by bump (a sign-in that succeeded). */
+async function unbump(db: Db, key: string): Promise<void> {
+  await db.update(loginThrottle).set({ failures: sql`greatest(${loginThrottle.failures} - 1, 0)` }).where(eq(loginThrottle.key, key));
 }
 
-export async function assertNotThrottled(db: Db, config: Config, ip: string, email: string): Promise<void> {
-  const { windowSeconds, maxPerAccount, maxPerIp } = config.login;
-  const [byIp, byAccount] = await Promise.all([
-    failures(db, `ip:${ip}`, windowSeconds),
-    failures(db, `account:${email.toLowerCase()}`, windowSeconds),
-  ]);
-  if (byIp >= maxPerIp || byAccount >= maxPerAccount) {
-    throw tooManyRequests(`Too many failed sign-in attempts. Wait ${Math.ceil(windowSeconds / 60)} minutes and try again, or reset your password.`);
-  }
-}
+const tooManyFailures = (windowSeconds: number) =>
+  tooManyRequests(`Too many failed sign-in attempts. Wait ${Math.ceil(windowSeconds / 60)} minutes and try again, or reset your password.`);
 
 export type AuthResult = { ok: true; user: typeof users.$inferSelect } | { ok: false };
 
-/** Checks credentials with per-IP and per-account throttling; audits success and failure. */
+/** Checks credentials with per-IP and per-account throttling; audits success and failure.
+ * Every attempt takes a slot of both budgets before any password is checked (one atomic
+ * statement each), so guesses sent at once cannot all pass a check made before any of them
+ * counted; a success gives its slots back. The account's budget is keyed on the account itself,
+ * or on the lower-cased email when there is none (the answers must not tell them apart). */
 export async function authenticate(db: Db, config: Config, email: string, password: string, actor: Actor): Promise<AuthResult> {
   const ip = actor.ip ?? 'unknown';
-  await assertNotThrottled(db, config, ip, email);
-  const user = await findUserByEmail(db, email);
+  const { windowSeconds, maxPerAccount, maxPerIp } = config.login;
+  // Only an address registration would accept names an account: `pt-admİn@…` would otherwise
+  // find pt-admin through PostgreSQL's lower() under a spelling of its own.
+  const user = isEmailAddress(email) ? await findUserByEmail(db, email) : null;
+  const ipKey = `ip:${ip}`;
+  const accountKey = user ? `account:user:${user.userId}` : `account:email:${email.toLowerCase()}`;
+  const [byIp, byAccount] = await Promise.all([bump(db, ipKey, windowSeconds), bump(db, accountKey, windowSeconds)]);
+  if (byIp > maxPerIp || byAccount > maxPerAccount) throw tooManyFailures(windowSeconds);
   const gate = anonymousHashing(config.anonymousHashing);
   const ok = user ? await gate.run(() => verifyPassword(user.passwordHash, password)) : (await gate.run(() => burnPasswordCheck(password, config.argon2)), false);
   if (!ok || !user || !user.active) {
-    await bump(db, `ip:${ip}`, config.login.windowSeconds);
-    await bump(db, `account:${email.toLowerCase()}`, config.login.windowSeconds);
     await recordAudit(db, { ...actor, userId: user?.userId ?? null, email }, { action: 'login_failed', entity: 'user', entityId: user?.userId ?? null });
     return { ok: false };
   }
-  await db.delete(loginThrottle).where(eq(loginThrottle.key, `account:${email.toLowerCase()}`));
+  await db.delete(loginThrottle).where(eq(loginThrottle.key, accountKey));
+  await unbump(db, ipKey);
   await recordAudit(db, { ...actor, userId: user.userId, email: user.email }, { action: 'login', entity: 'user', entityId: user.userId });
   return { ok: true, user };
 }
@@ -97,7 +98,7 @@ export async function requestPasswordReset(db: Db, config: Config, mailer: Maile
 
 /** The user a reset token belongs to, if it is unused and unexpired. */
 export async function findValidReset(db: Db, token: string) {
-  const rows = await db.select({ id: passwordResets.id, userId: passwordResets.userId }).from(passwordResets)
+  const rows = await db.select({ id: passwordResets.id, userId: passwordResets.userId, email: users.email, role: users.role }).from(passwordResets)
     .innerJoin(users, eq(users.userId, passwordResets.userId))
     .where(and(eq(passwordResets.tokenHash, hashToken(token)), isNull(passwordResets.usedAt),
       gt(passwordResets.expiresAt, sql`now()`), eq(users.active, true)));

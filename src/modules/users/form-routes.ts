@@ -55,7 +55,7 @@ export default async function userFormRoutes(app: FastifyInstance) {
     const form = parseForm(UserCreateForm, withStoreIdArray(req.body));
     const errors: FieldErrors = form.ok ? {} : { ...form.errors };
     if (form.ok && form.value.passwordMode === 'set') {
-      const problem = form.value.password ? passwordProblem(form.value.password, form.value.email) : 'Enter the initial password, or choose to email a link.';
+      const problem = form.value.password ? passwordProblem(form.value.password, form.value.email, form.value.role) : 'Enter the initial password, or choose to email a link.';
       if (problem) errors.password = problem;
     }
     const values = withoutPassword(form.ok ? form.value : form.values);

@@ -4,7 +4,7 @@
 // nor deactivated: the active admins' rows are locked first, so concurrent changes queue up and
 // the later one sees the earlier one's result.
 import { and, eq, inArray, isNull, sql } from 'drizzle-orm';
-import { users, userStores, stores, sessions, apiTokens, passwordResets, type Role } from '../../db/schema/index.ts';
+import { users, userStores, stores, apiTokens, passwordResets, type Role } from '../../db/schema/index.ts';
 import type { Db } from '../../db/client.ts';
 import type { Config } from '../../config.ts';
 import type { Mailer } from '../../lib/mail.ts';
@@ -14,6 +14,7 @@ import { VersionConflict } from '../../lib/versioned.ts';
 import { randomToken } from '../../lib/tokens.ts';
 import { createUser, EMAIL_RE } from './service.ts';
 import { sendPasswordLink } from './links.ts';
+import { endUserSessions } from '../auth/repository.ts';
 import { emailTaken, findUser, lockActiveAdmins, type UserDetail } from './repository.ts';
 import { EMAIL_MESSAGE, NAME_MESSAGE, NO_STORES_FOR_ADMINS, ROLE_MESSAGE, STORES_FOR_STAFF, USER_NAME_MAX } from './schema.ts';
 
@@ -134,7 +135,7 @@ export async function updateUser(db: Db, userId: number, changes: UserChanges, v
 
 /** Signs the user out everywhere at once: web sessions, API tokens and pending reset links. */
 async function endAccess(tx: Db, userId: number) {
-  await tx.delete(sessions).where(eq(sessions.userId, userId));
+  await endUserSessions(tx, userId);
   await tx.update(apiTokens).set({ revokedAt: sql`now()` }).where(and(eq(apiTokens.userId, userId), isNull(apiTokens.revokedAt)));
   await tx.update(passwordResets).set({ usedAt: sql`now()` }).where(and(eq(passwordResets.userId, userId), isNull(passwordResets.usedAt)));
 }

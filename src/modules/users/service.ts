@@ -2,12 +2,14 @@
 // users pages, so every path hashes, audits and scopes alike. Self-registration does not come
 // here: it creates its login when the mailed link is used (auth/registration.ts).
 import { eq, sql, inArray } from 'drizzle-orm';
-import { users, userStores, customers, stores, sessions, apiTokens, type Role } from '../../db/schema/index.ts';
+import { users, userStores, customers, stores, apiTokens, passwordResets, type Role } from '../../db/schema/index.ts';
 import type { Db } from '../../db/client.ts';
 import type { Argon2Cost } from '../../config.ts';
 import { hashPassword, passwordProblem } from '../../lib/password.ts';
 import { recordAudit, type Actor } from '../../lib/audit.ts';
 import { unprocessable, conflict } from '../../lib/errors.ts';
+import { endUserSessions } from '../auth/repository.ts';
+import { isEmailAddress } from '../../lib/email.ts';
 
 export interface NewUser {
   email: string;
@@ -17,10 +19,7 @@ export interface NewUser {
   storeIds?: number[];
 }
 
-/** Something@domain with a dot inside the domain. The domain reads up to its first dot with a
- * class that excludes the dot, so there is one way to match (the old `[^\s@]+\.[^\s@]+` tried
- * every dot: quadratic on a long run of dots). */
-export const EMAIL_RE = /^[^\s@]+@[^\s@][^\s@.]*\.[^\s@]+$/;
+export { EMAIL_RE } from '../../lib/email.ts';
 
 export function publicUser(u: typeof users.$inferSelect, storeIds: number[] = []) {
   return { id: u.userId, email: u.email, fullName: u.fullName, role: u.role, active: u.active, customerId: u.customerId, storeIds };
@@ -29,8 +28,8 @@ export function publicUser(u: typeof users.$inferSelect, storeIds: number[] = []
 /** Creates an account (and, for a customer, its customer record) in one transaction. */
 export async function createUser(db: Db, input: NewUser, actor: Actor, cost: Argon2Cost) {
   const email = input.email.trim();
-  if (email.length > 254 || !EMAIL_RE.test(email)) throw unprocessable('Enter a valid email address.', [{ field: 'email', message: 'Enter a valid email address.' }]);
-  const problem = passwordProblem(input.password, email);
+  if (!isEmailAddress(email)) throw unprocessable('Enter a valid email address.', [{ field: 'email', message: 'Enter a valid email address.' }]);
+  const problem = passwordProblem(input.password, email, input.role);
   if (problem) throw unprocessable(problem, [{ field: 'password', message: problem }]);
   const storeIds = [...new Set(input.storeIds ?? [])];
   if (input.role !== 'staff' && storeIds.length) throw unprocessable('Only staff accounts are assigned to stores.', [{ field: 'storeIds', message: 'Only staff accounts are assigned to stores.' }]);
@@ -67,13 +66,15 @@ export async function createUser(db: Db, input: NewUser, actor: Actor, cost: Arg
   });
 }
 
-/** Stores a new password hash and ends every session and API token of the user. Runs inside
- * the caller's transaction. */
+/** Stores a new password hash and ends every session, API token and pending reset or invite link
+ * of the user (a password changed because the mailbox may be read by someone else must not leave
+ * that someone a link). Runs inside the caller's transaction. */
 export async function applyPasswordHash(tx: Db, userId: number, passwordHash: string, actor: Actor, action: string) {
   await tx.update(users).set({ passwordHash, passwordChangedAt: sql`now()`, updatedAt: sql`now()`, version: sql`${users.version} + 1` })
     .where(eq(users.userId, userId));
-  await tx.delete(sessions).where(eq(sessions.userId, userId));
+  await endUserSessions(tx, userId);
   await tx.update(apiTokens).set({ revokedAt: sql`now()` }).where(sql`${apiTokens.userId} = ${userId} and ${apiTokens.revokedAt} is null`);
+  await tx.update(passwordResets).set({ usedAt: sql`now()` }).where(sql`${passwordResets.userId} = ${userId} and ${passwordResets.usedAt} is null`);
   await recordAudit(tx, actor, { action, entity: 'user', entityId: userId });
 }
 

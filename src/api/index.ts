@@ -4,6 +4,7 @@ import type { FastifyInstance } from 'fastify';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import { ErrorBody } from './schemas.ts';
+import { completeDocument, nameOperation } from './openapi.ts';
 import apiAuthRoutes, { bearerAuth } from './auth.ts';
 import customersApi from './v1/customers.ts';
 import productsApi from './v1/products.ts';
@@ -23,6 +24,8 @@ export default async function apiPlugin(app: FastifyInstance) {
       components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } } },
       security: [{ bearer: [] }],
     },
+    transform: nameOperation,
+    transformObject: completeDocument,
     refResolver: { buildLocalReference: (json, _base, _frag, i) => String(json.$id ?? `def-${i}`) },
   });
   // indexPrefix: this plugin sits under /api, which the UI's absolute asset links must include.

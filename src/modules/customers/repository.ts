@@ -58,6 +58,8 @@ const scopedKeyset = customerKeyset({
   orderCount: col(sql`coalesce(s.order_count, 0)`, 'int'),
   lastOrderAt: col(sql`coalesce(s.last_order_at, '-infinity'::timestamptz)`, 'timestamptz'),
 });
+/** The customer list's sortable fields (the OpenAPI document's `sort` enum). */
+export const CUSTOMER_LIST_SORTS = Object.keys(countedKeyset.sorts);
 const AGGREGATE_SORTS = new Set(['orderCount', 'lastOrderAt']);
 
 export interface CustomerListParams { q?: string; sort?: string; order?: 'asc' | 'desc'; cursor?: string; limit?: number }
@@ -207,6 +209,7 @@ const ordersKeyset: Keyset<Keyed<CustomerOrderRow>> = {
   id: sql`o.order_id`,
   idOf: (r) => r.orderId,
 };
+export const CUSTOMER_ORDER_SORTS = Object.keys(ordersKeyset.sorts);
 
 export async function customerOrders(db: Db, customerId: number, scope: OrderScope, params: SubListParams): Promise<Page<CustomerOrderRow>> {
   const plan = planKeyset(ordersKeyset, params);
@@ -238,6 +241,7 @@ const shipmentsKeyset: Keyset<Keyed<CustomerShipmentRow>> = {
   id: sql`sh.shipment_id`,
   idOf: (r) => r.shipmentId,
 };
+export const CUSTOMER_SHIPMENT_SORTS = Object.keys(shipmentsKeyset.sorts);
 
 export async function customerShipments(db: Db, customerId: number, scope: OrderScope, params: SubListParams): Promise<Page<CustomerShipmentRow>> {
   const plan = planKeyset(shipmentsKeyset, params);

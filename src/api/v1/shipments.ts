@@ -57,7 +57,7 @@ export default async function shipmentsApi(app: FastifyInstance) {
     const { filters, errors } = parseShipmentFilters(req.query);
     if (Object.keys(errors).length) throw badRequest(Object.values(errors).join(' '), Object.entries(errors).map(([field, message]) => ({ field, message })));
     const { sort, order, cursor, limit } = req.query;
-    if (wantsCsv(req.query as { format?: string })) {
+    if (wantsCsv(req.query as { format?: string }, req.headers.accept)) {
       return sendCsv(reply, 'shipments.csv', csvColumns, allPages((c) => listShipments(app.db, req.user!, filters, { sort, order, cursor: c, limit: 1000 }, timeZone)));
     }
     const page = await listShipments(app.db, req.user!, filters, { sort, order, cursor, limit }, timeZone);

@@ -237,6 +237,8 @@ export function completeDocument(input: { openapiObject: object } | { swaggerObj
     addSortEnum(op, path);
     describeIdempotencyKey(op);
     tightenItems(op);
+    // Actions take an empty body, or none at all, as `{}` (every field is optional).
+    if (/\/actions\/\{action\}$/.test(path) && op.requestBody) op.requestBody.required = false;
   });
   for (const [path, method, example] of EXAMPLES) {
     const media = opAt(doc, path, method).requestBody?.content?.['application/json'];

@@ -43,7 +43,8 @@ if (!havePostgres()) {
     tokens[name] = res.body.token;
   }
   const doc = (await call(app.base, 'GET', '/api/openapi.json')).body as Doc;
-  const specs = fuzzer.swagger(toFuzzerInput(doc));
+  // The fuzzer's unknown path sits at the site root; the API's own unknown paths are under /api/v1.
+  const specs = fuzzer.swagger(toFuzzerInput(doc)).map((s) => (s.request.path === '/ROOT/INVALID/PATH' ? { ...s, request: { ...s.request, path: '/api/v1/ROOT/INVALID/PATH' } } : s));
   // Signing out would end the caller's own session halfway through the run.
   const runnable = specs.filter((s) => !(s.request.path === '/api/v1/auth/logout' && s.request.method === 'post'));
 
@@ -53,6 +54,8 @@ if (!havePostgres()) {
   const urlOf = (spec: FuzzSpec) => {
     let path = spec.request.path;
     for (const [k, v] of Object.entries(spec.request.pathParams ?? {})) path = path.replace(`{${k}}`, encodeURIComponent(typeof v === 'object' ? JSON.stringify(v) : String(v)));
+    // Unknown-path and unknown-method requests come with the template itself: give it an id.
+    if (!spec.request.pathParams) path = path.replace(/\{[^}]+\}/g, '1');
     const query = new URLSearchParams();
     for (const [k, v] of Object.entries(spec.request.queryParams ?? {})) query.append(k, typeof v === 'object' && v !== null ? JSON.stringify(v) : String(v));
     return query.size ? `${path}?${query}` : path;

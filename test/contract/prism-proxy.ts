@@ -22,6 +22,7 @@ interface Violation { location?: string[]; severity?: string; message?: string; 
 
 interface Raw { statusCode: number; statusMessage: string; headers: http.IncomingHttpHeaders; body: Buffer }
 
+const UPSTREAM_MARK = 'x-contract-upstream';
 const ROOT = path.resolve(import.meta.dirname, '../..');
 const PRISM = path.join(ROOT, 'node_modules/.bin/prism');
 
@@ -42,6 +43,7 @@ function send(port: number, method: string, url: string, headers: Record<string,
 /** The shape tests read from app.inject answers. */
 function asInjectResponse(raw: Raw): LightMyRequestResponse {
   const body = raw.body.toString('utf8');
+  delete raw.headers[UPSTREAM_MARK];
   return {
     statusCode: raw.statusCode, statusMessage: raw.statusMessage, headers: raw.headers as LightMyRequestResponse['headers'],
     rawPayload: raw.body, payload: body, body, cookies: [], trailers: {},
@@ -54,6 +56,10 @@ function asInjectResponse(raw: Raw): LightMyRequestResponse {
 function violationsOf(raw: Raw): Violation[] {
   const header = raw.headers['sl-violations'];
   const out: Violation[] = [];
+  // e.g. a body that is not JSON: prism's own parser answers 400 before validating anything.
+  if (!raw.headers[UPSTREAM_MARK] && !header && !String(raw.headers['content-type'] ?? '').startsWith('application/problem+json')) {
+    out.push({ location: ['prism'], message: `prism answered ${raw.statusCode} itself: ${raw.body.toString('utf8').slice(0, 200)}` });
+  }
   if (typeof header === 'string') { try { out.push(...(JSON.parse(header) as Violation[])); } catch { out.push({ message: header }); } }
   if (String(raw.headers['content-type'] ?? '').startsWith('application/problem+json')) {
     try {
@@ -79,7 +85,8 @@ export async function routeApiThroughPrism(t: Test, app: FastifyInstance): Promi
   async function start() {
     await app.ready();
     // The app's own handler on a port of its own (tests may still call app.listen themselves).
-    const upstream = http.createServer((req, res) => app.routing(req, res));
+    // Answers from the app carry a mark, so an answer prism wrote itself is told apart.
+    const upstream = http.createServer((req, res) => { res.setHeader(UPSTREAM_MARK, '1'); app.routing(req, res); });
     await new Promise<void>((resolve) => upstream.listen(0, '127.0.0.1', resolve));
     const appPort = (upstream.address() as { port: number }).port;
     const dir = mkdtempSync(path.join(os.tmpdir(), 'oi-contract-'));

@@ -3,6 +3,7 @@
 // and may cancel their own OPEN ones; staff work on their stores' orders; admins on all.
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { wantsCsv } from '../../lib/csv.ts';
+import { own } from '../../lib/own.ts';
 import { HttpError, unprocessable } from '../../lib/errors.ts';
 import { checkIdempotencyKey, idempotent } from '../../lib/idempotency.ts';
 import { ListOf, errorResponses } from '../schemas.ts';
@@ -50,7 +51,7 @@ export default async function ordersApi(app: FastifyInstance) {
     const filters: OrderFilters = { status, storeId, customerId, from, to, q: q?.trim() || undefined };
     if (from && to && from > to) throw new HttpError(400, 'The end date (to) is before the start date (from).', [{ field: 'to', message: 'is before from' }]);
     assertFilterAccess(user, filters);
-    const sort = req.query.sort ? (SORT_ALIASES[req.query.sort] ?? req.query.sort) as OrderSort : undefined;
+    const sort = req.query.sort ? (own(SORT_ALIASES, req.query.sort) ?? req.query.sort) as OrderSort : undefined;
     const viewer = orderViewer(user);
     if (wantsCsv(req.query, req.headers.accept)) return sendOrdersCsv(reply, app.db, viewer, filters, { sort, order }, tz);
     const page = await listOrders(app.db, viewer, filters, { sort, order, cursor, limit }, tz);

@@ -6,7 +6,7 @@ import { wantsCsv } from '../../lib/csv.ts';
 import { own } from '../../lib/own.ts';
 import { HttpError, unprocessable } from '../../lib/errors.ts';
 import { checkIdempotencyKey, idempotent } from '../../lib/idempotency.ts';
-import { ListOf, errorResponses } from '../schemas.ts';
+import { ListOf, errorResponses, optionalBody } from '../schemas.ts';
 import { placeOrder } from '../../modules/orders/place.ts';
 import { apiOrder, loadOrderDetail } from '../../modules/orders/detail.ts';
 import { listOrders } from '../../modules/orders/repository.ts';
@@ -99,7 +99,7 @@ export default async function ordersApi(app: FastifyInstance) {
 
   app.post('/:id/actions/:action', {
     // Every field of the body is optional, so a POST without a body means `{}`.
-    preValidation: async function emptyBody(req) { if (req.body === undefined || req.body === null) req.body = {}; },
+    preValidation: optionalBody,
     schema: {
       tags, summary: 'Pay, cancel or refund an order',
       description: 'Send the `version` you based the action on: if the order changed since, nothing is done and the answer is 409 with the current order. Refunds take `returns` (units put back on hand per line). Customers may cancel their own OPEN orders.',

@@ -36,6 +36,10 @@ export default async function apiPlugin(app: FastifyInstance) {
     // app-wide form parser would otherwise turn a form post into a record).
     api.removeAllContentTypeParsers();
     api.addContentTypeParser('application/json', { parseAs: 'string' }, emptyOrJson(api.getDefaultJsonParser('error', 'error')));
+    // Answers carry customer data: no cache keeps them (CSV exports set their own, the same).
+    api.addHook('onSend', async function noStore(_req, reply) {
+      if (!reply.hasHeader('cache-control')) reply.header('cache-control', 'no-store');
+    });
     await api.register(bearerAuth);
     await api.register(apiAuthRoutes);
     await api.register(customersApi, { prefix: '/customers' });

@@ -68,6 +68,7 @@ export async function sendError(req: FastifyRequest, reply: FastifyReply, answer
   reply.removeHeader('content-type');
   reply.removeHeader('content-disposition');
   if (isApiRequest(req) || !req.headers.accept?.includes('html') && req.headers['content-type']?.includes('json')) {
+    reply.header('cache-control', 'no-store');
     return reply.send({ status: answer.statusCode, message: answer.message, ...(answer.errors?.length ? { errors: answer.errors } : {}) });
   }
   try {
@@ -88,7 +89,7 @@ export function frameworkError(err: FastifyError, req: FastifyRequest, reply: Fa
   const status = typeof err.statusCode === 'number' && err.statusCode >= 400 && err.statusCode < 500 ? err.statusCode : 400;
   const message = 'This address is not valid.';
   req.log.info({ statusCode: status, code: err.code }, 'request refused');
-  if (isApiRequest(req)) return reply.code(status).send({ status, message });
+  if (isApiRequest(req)) return reply.code(status).header('cache-control', 'no-store').send({ status, message });
   return reply.code(status).type('text/plain; charset=utf-8').send(message);
 }
 

@@ -12,7 +12,7 @@ import sessionPlugin from './plugins/session.ts';
 import securityPlugin from './plugins/security.ts';
 import viewPlugin from './plugins/view.ts';
 import authPlugin from './plugins/auth.ts';
-import errorsPlugin, { frameworkError } from './plugins/errors.ts';
+import errorsPlugin, { clientError, frameworkError, methodCheck } from './plugins/errors.ts';
 import afterAnswerPlugin from './plugins/after-answer.ts';
 import { installValidators } from './plugins/validation.ts';
 import { requireAdmin, requireBackOffice } from './plugins/guards.ts';
@@ -46,6 +46,7 @@ export async function buildApp(config: Config, opts: BuildOptions = {}): Promise
     genReqId: () => crypto.randomUUID(),
     requestIdHeader: false,
     frameworkErrors: frameworkError,
+    clientErrorHandler: clientError,
   }).withTypeProvider<TypeBoxTypeProvider>();
 
   app.decorate('config', config);
@@ -57,6 +58,7 @@ export async function buildApp(config: Config, opts: BuildOptions = {}): Promise
   await app.register(sessionPlugin);
   await app.register(securityPlugin);
   await app.register(viewPlugin);
+  methodCheck(app);
   await app.register(authPlugin);
 
   await app.register(healthRoutes);

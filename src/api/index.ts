@@ -3,7 +3,7 @@
 import type { FastifyInstance } from 'fastify';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
-import { ErrorBody } from './schemas.ts';
+import { ErrorBody, emptyOrJson } from './schemas.ts';
 import { completeDocument, nameOperation } from './openapi.ts';
 import apiAuthRoutes, { bearerAuth } from './auth.ts';
 import customersApi from './v1/customers.ts';
@@ -35,8 +35,14 @@ export default async function apiPlugin(app: FastifyInstance) {
   });
 
   await app.register(async function v1(api) {
-    // The API speaks JSON only: anything else is 415, not a string the schema then refuses.
-    api.removeContentTypeParser(['text/plain']);
+    // The API speaks JSON only: anything else is 415, not a string the schema then refuses (the
+    // app-wide form parser would otherwise turn a form post into a record).
+    api.removeAllContentTypeParsers();
+    api.addContentTypeParser('application/json', { parseAs: 'string' }, emptyOrJson(api.getDefaultJsonParser('error', 'error')));
+    // Answers carry customer data: no cache keeps them (CSV exports set their own, the same).
+    api.addHook('onSend', async function noStore(_req, reply) {
+      if (!reply.hasHeader('cache-control')) reply.header('cache-control', 'no-store');
+    });
     await api.register(bearerAuth);
     await api.register(apiAuthRoutes);
     await api.register(customersApi, { prefix: '/customers' });

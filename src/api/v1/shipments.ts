@@ -2,7 +2,7 @@
 // status actions ship | transit | deliver. Customers may read their own shipments.
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import Type from 'typebox';
-import { ApiListQuery, ListOf, IdParam, errorResponses } from '../schemas.ts';
+import { ApiListQuery, ListOf, IdParam, errorResponses, optionalBody } from '../schemas.ts';
 import { sendCsv, wantsCsv } from '../../lib/csv.ts';
 import { allPages } from '../../lib/list.ts';
 import { badRequest, forbidden, notFound } from '../../lib/errors.ts';
@@ -92,10 +92,12 @@ export default async function shipmentsApi(app: FastifyInstance) {
   });
 
   app.post('/:id/actions/:action', {
+    // Every field of the body is optional, so a POST without a body means `{}`.
+    preValidation: optionalBody,
     schema: {
       tags: ['shipments'], summary: 'Advance a shipment: ship (dispatch, takes stock out), transit, deliver',
       params: Type.Object({ id: Type.Integer({ minimum: 1, maximum: 2147483647 }), action: Type.Union(shipmentActions.map((a) => Type.Literal(a))) }),
-      body: Type.Optional(Type.Object({ version: Type.Optional(Type.Integer({ minimum: 1 })) }, { additionalProperties: false })),
+      body: Type.Object({ version: Type.Optional(Type.Integer({ minimum: 1 })) }, { additionalProperties: false }),
       response: { 200: Shipment, ...errorResponses(400, 401, 403, 404, 409) },
     },
   }, async function apiShipmentAction(req: FastifyRequest<{ Params: { id: number; action: ShipmentAction }; Body?: { version?: number } }>) {

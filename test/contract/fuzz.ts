@@ -48,8 +48,17 @@ if (!havePostgres()) {
   // Signing out would end the caller's own session halfway through the run.
   const runnable = specs.filter((s) => !(s.request.path === '/api/v1/auth/logout' && s.request.method === 'post'));
 
-  /** The operation a request is for (a template path of the document), if any. */
-  const operationOf = (spec: FuzzSpec): Json | undefined => doc.paths[spec.request.path]?.[spec.request.method];
+  /** The operation a request is for, if any: its own template, or (for a method the path lacks,
+   * as PUT /customers/shipment-status) another template the concrete path matches, here
+   * PUT /customers/{id} with "shipment-status" as the id. */
+  const templates = Object.keys(doc.paths).map((p) => ({ p, re: new RegExp(`^${p.replace(/\{[^}]+\}/g, '[^/]+')}$`) }));
+  const operationOf = (spec: FuzzSpec, target: string): Json | undefined => {
+    const own = doc.paths[spec.request.path]?.[spec.request.method];
+    if (own || spec.name !== 'METHOD') return own;
+    const path = target.split('?')[0]!;
+    const other = templates.find(({ p, re }) => p !== spec.request.path && re.test(path) && doc.paths[p]![spec.request.method]);
+    return other && doc.paths[other.p]![spec.request.method];
+  };
 
   const urlOf = (spec: FuzzSpec) => {
     let path = spec.request.path;
@@ -62,10 +71,10 @@ if (!havePostgres()) {
   };
 
   /** What is wrong with an answer, or undefined. */
-  function problem(spec: FuzzSpec, res: Answer): string | undefined {
+  function problem(spec: FuzzSpec, target: string, res: Answer): string | undefined {
     if (res.status === 0) return `no answer (${res.error})`;
     if (res.status >= 500) return `server error ${res.status}: ${JSON.stringify(res.body).slice(0, 300)}`;
-    const op = operationOf(spec);
+    const op = operationOf(spec, target);
     if (!op) return spec.expect.status.includes(res.status) ? undefined : `status ${res.status} where ${spec.expect.status.join('/')} is expected for a path or method the document does not have`;
     const declared = op.responses?.[String(res.status)] as Json | undefined;
     if (!declared) return `status ${res.status} is not declared (declared: ${Object.keys(op.responses).join(', ')})`;
@@ -88,7 +97,7 @@ if (!havePostgres()) {
           const target = urlOf(spec);
           const res = await call(app.base, spec.request.method.toUpperCase(), target, { token: tokens[role], body: spec.request.body });
           statuses.set(res.status, (statuses.get(res.status) ?? 0) + 1);
-          const wrong = problem(spec, res);
+          const wrong = problem(spec, target, res);
           // One failure per operation and kind of mistake, with one example request.
           if (wrong) failures.set(`${spec.request.method.toUpperCase()} ${spec.request.path}: ${wrong.replace(/:.*$/s, '')}`, `${spec.name} ${target} ${JSON.stringify(spec.request.body ?? null).slice(0, 200)} → ${wrong}`);
         }

@@ -77,7 +77,7 @@ const describe = (v: Violation[]) => v.map((x) => `[${x.severity ?? 'error'}] ${
 export async function routeApiThroughPrism(t: Test, app: FastifyInstance): Promise<void> {
   const direct = app.inject.bind(app) as (opts: InjectOptions) => Promise<LightMyRequestResponse>;
   // Started on the first API call: tests may still add routes to the app before that.
-  let started: Promise<{ prismPort: number; stop(): Promise<void> }> | undefined;
+  let started: Promise<{ prismPort: number; stop(): Promise<void>; log(): string }> | undefined;
   // A collection registered at '/' under a prefix answers both /api/v1/x and /api/v1/x/ (fastify's
   // prefixTrailingSlash 'both'); the document shows the second. Requests for the first are
   // checked as the second.
@@ -115,10 +115,10 @@ export async function routeApiThroughPrism(t: Test, app: FastifyInstance): Promi
       if (Date.now() - since > 120_000) { await stop(); throw new Error(`prism did not start in 120 s:\n${log.join('')}`); }
       await new Promise((r) => setTimeout(r, 100));
     }
-    return { prismPort, stop };
+    return { prismPort, stop, log: () => log.join('') };
   }
 
-  const stats = { viaPrism: 0, refusedByDocument: 0 };
+  const stats = { viaPrism: 0, refusedByDocument: 0, prismFailures: 0 };
   const refusals = new Map<string, number>();
   const inject = async (opts: InjectOptions | string): Promise<LightMyRequestResponse> => {
     const o: InjectOptions = typeof opts === 'string' ? { url: opts } : opts;
@@ -134,10 +134,23 @@ export async function routeApiThroughPrism(t: Test, app: FastifyInstance): Promi
       else { body = Buffer.from(JSON.stringify(payload)); headers['content-type'] ??= 'application/json'; }
     }
     started ??= start();
-    const { prismPort } = await started;
+    const proxy = await started;
     const [pathPart, query] = url.split(/(?=\?)/) as [string, string | undefined];
     const documented = collectionRoots.has(`${pathPart}/`) ? `${pathPart}/${query ?? ''}` : url;
-    const raw = await send(prismPort, method, documented, headers, body);
+    let raw: Raw;
+    try {
+      raw = await send(proxy.prismPort, method, documented, headers, body);
+    } catch (err) {
+      // prism itself failed on this request (a crash of the tool, not an answer of the app):
+      // say so with its log, start a new one for the next request, and check the app directly.
+      stats.prismFailures++;
+      t.comment(`prism failed on ${method} ${url} (${(err as Error).message}); its log ends:\n${proxy.log().slice(-3000)}`);
+      await proxy.stop().catch(() => {});
+      started = start();
+      const own = await direct(o);
+      if (own.statusCode >= 500) t.fail(`${method} ${url} answered ${own.statusCode}: ${own.body.slice(0, 500)}`);
+      return own;
+    }
     stats.viaPrism++;
     const violations = violationsOf(raw);
     const response = violations.filter((v) => v.location?.[0] === 'response');
@@ -160,7 +173,7 @@ export async function routeApiThroughPrism(t: Test, app: FastifyInstance): Promi
 
   t.teardown(async () => {
     if (!started) return;
-    t.comment(`contract: ${stats.viaPrism} API requests through prism, ${stats.refusedByDocument} outside the document (refused by the server too)`);
+    t.comment(`contract: ${stats.viaPrism} API requests through prism, ${stats.refusedByDocument} outside the document (refused by the server too), ${stats.prismFailures} on which prism itself failed`);
     for (const [k, n] of [...refusals].sort()) t.comment(`  outside the document: ${k} ×${n}`);
     await (await started).stop();
   });

@@ -62,7 +62,7 @@ export function checkStoreFilter(db: Db) {
       const text = typeof raw === 'number' ? String(raw) : typeof raw === 'string' ? raw.trim() : '';
       if (!/^\d{1,10}$/.test(text) || Number(text) < 1 || Number(text) > 2147483647) continue;
       const storeId = Number(text);
-      if (!canAccessStore(req.user, storeId)) throw forbidden('You do not work at this store.');
+      if (!canAccessStore(req.user, storeId)) throw forbidden(`Store #${storeId} is not one of the stores you work at.`);
       if (!await findStore(db, storeId)) throw notFound(`Store #${storeId}`);
     }
   };

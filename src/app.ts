@@ -15,7 +15,7 @@ import authPlugin from './plugins/auth.ts';
 import errorsPlugin, { clientError, frameworkError, methodCheck } from './plugins/errors.ts';
 import afterAnswerPlugin from './plugins/after-answer.ts';
 import { installValidators } from './plugins/validation.ts';
-import { requireAdmin, requireBackOffice } from './plugins/guards.ts';
+import { checkStoreFilter, requireAdmin, requireBackOffice } from './plugins/guards.ts';
 import homeRoutes from './modules/home/routes.ts';
 import shopRoutes from './modules/shop/routes.ts';
 import authRoutes from './modules/auth/routes.ts';
@@ -67,6 +67,7 @@ export async function buildApp(config: Config, opts: BuildOptions = {}): Promise
   await app.register(shopRoutes);
   await app.register(async function backOffice(scope) {
     scope.addHook('preHandler', requireBackOffice);
+    scope.addHook('preHandler', checkStoreFilter(app.db));
     await scope.register(dashboardRoutes);
     await scope.register(customersRoutes);
     await scope.register(productsRoutes);

@@ -6,6 +6,7 @@ import swaggerUi from '@fastify/swagger-ui';
 import { ErrorBody, emptyOrJson } from './schemas.ts';
 import { completeDocument, nameOperation } from './openapi.ts';
 import apiAuthRoutes, { bearerAuth } from './auth.ts';
+import { checkStoreFilter } from '../plugins/guards.ts';
 import customersApi from './v1/customers.ts';
 import productsApi from './v1/products.ts';
 import storesApi from './v1/stores.ts';
@@ -44,6 +45,7 @@ export default async function apiPlugin(app: FastifyInstance) {
       if (!reply.hasHeader('cache-control')) reply.header('cache-control', 'no-store');
     });
     await api.register(bearerAuth);
+    api.addHook('preHandler', checkStoreFilter(app.db));
     await api.register(apiAuthRoutes);
     await api.register(customersApi, { prefix: '/customers' });
     await api.register(productsApi, { prefix: '/products' });

@@ -57,7 +57,10 @@ export interface KeysetPlan { where?: SQL; orderBy: SQL[]; limit: number; revers
 export function planKeyset<Row>(ks: Keyset<Row>, query: { sort?: string; order?: 'asc' | 'desc'; cursor?: string; limit?: number }): KeysetPlan {
   const sort = query.sort ?? ks.defaultSort;
   const column = own(ks.sorts, sort);
-  if (!column) throw badRequest(`Cannot sort by "${sort}". Sortable fields: ${Object.keys(ks.sorts).join(', ')}.`, [{ field: 'sort', message: `must be one of ${Object.keys(ks.sorts).join(', ')}` }]);
+  if (!column) {
+    const message = `Cannot sort by "${sort}". Sortable fields: ${Object.keys(ks.sorts).join(', ')}.`;
+    throw badRequest(message, [{ field: 'sort', message }]);
+  }
   const order = query.order ?? (query.sort ? 'asc' : ks.defaultOrder);
   const limit = query.limit ?? 50;
   const cursor = query.cursor ? decodeCursor(query.cursor) : undefined;

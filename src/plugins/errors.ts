@@ -10,17 +10,62 @@ import { isApiRequest } from './security.ts';
 
 interface Answer { statusCode: number; message: string; errors?: unknown[]; allow?: string[] }
 
+interface AjvError { keyword: string; instancePath?: string; params: Record<string, unknown>; message?: string; data?: unknown; parentSchema?: Record<string, unknown> }
+
+const quote = (v: unknown) => (typeof v === 'string' ? `"${v}"` : JSON.stringify(v));
+
+/** One sentence for one field's problems, however many ajv reported: a union of literals
+ * (`anyOf` of `const`s, an `enum`) reports every branch, which read as nine lines of "must be
+ * equal to constant" for one wrong sort. */
+function sentence(field: string, errs: AjvError[]): string {
+  const by = (k: string) => errs.find((e) => e.keyword === k);
+  const choices = [...new Set(errs.flatMap((e) => (e.keyword === 'const' ? [e.params.allowedValue] : e.keyword === 'enum' ? (e.params.allowedValues as unknown[]) : [])))];
+  const data = errs.find((e) => e.data !== undefined)?.data;
+  if (by('required')) return `${field} is required.`;
+  if (by('additionalProperties')) return `${field} is not a known field.`;
+  if (choices.length) {
+    const list = choices.map(String).join(', ');
+    return field === 'sort' ? `Cannot sort by ${quote(data)}. Sortable fields: ${list}.` : `${field} must be one of: ${list}.`;
+  }
+  const type = by('type');
+  if (type) {
+    const t = String(type.params.type);
+    return t === 'integer' ? `${field} must be a whole number.` : t === 'number' ? `${field} must be a number.`
+      : t === 'object' ? (field === 'body' ? 'The body must be a JSON object.' : `${field} must be an object.`)
+        : t === 'array' ? `${field} must be a list.` : t === 'boolean' ? `${field} must be true or false.` : `${field} must be text.`;
+  }
+  const range = by('minimum') ?? by('maximum') ?? by('exclusiveMinimum') ?? by('exclusiveMaximum');
+  if (range) {
+    const s = range.parentSchema ?? {};
+    if (typeof s.minimum === 'number' && typeof s.maximum === 'number') return `${field} must be between ${s.minimum} and ${s.maximum}.`;
+    if (typeof s.minimum === 'number') return `${field} must be at least ${s.minimum}.`;
+    if (typeof s.maximum === 'number') return `${field} must be at most ${s.maximum}.`;
+  }
+  const minLength = by('minLength');
+  if (minLength) return Number(minLength.params.limit) === 1 ? `${field} must not be empty.` : `${field} must be at least ${minLength.params.limit} characters.`;
+  const maxLength = by('maxLength');
+  if (maxLength) return `${field} must be at most ${maxLength.params.limit} characters.`;
+  const items = by('minItems') ?? by('maxItems');
+  if (items) return `${field} must have ${items.keyword === 'minItems' ? 'at least' : 'at most'} ${items.params.limit} items.`;
+  const format = by('format');
+  if (format) return `${field} must be a valid ${format.params.format}.`;
+  if (by('pattern')) return `${field} is not in the expected form.`;
+  const first = errs.find((e) => e.keyword !== 'anyOf' && e.keyword !== 'oneOf') ?? errs[0]!;
+  return `${field} ${first.message ?? 'is not valid'}.`;
+}
+
+/** One error per field, each a sentence. */
 function validationErrors(err: FastifyError): FieldError[] {
-  return (err.validation ?? []).map((v) => {
-    const params = v.params as Record<string, unknown>;
+  const fields = new Map<string, AjvError[]>();
+  for (const v of (err.validation ?? []) as AjvError[]) {
+    const params = v.params ?? {};
     const path = (v.instancePath || '').replace(/^\//, '').replace(/\//g, '.');
     const field = v.keyword === 'required' ? [path, params.missingProperty].filter(Boolean).join('.')
       : v.keyword === 'additionalProperties' ? [path, params.additionalProperty].filter(Boolean).join('.')
         : path || (err.validationContext ?? 'body');
-    const message = v.keyword === 'required' ? 'is required'
-      : v.keyword === 'additionalProperties' ? 'is not a known field' : (v.message ?? 'is not valid');
-    return { field, message };
-  });
+    fields.set(field, [...(fields.get(field) ?? []), v]);
+  }
+  return [...fields].map(([field, errs]) => ({ field, message: sentence(field, errs) }));
 }
 
 /** Maps any thrown value to what the user is told. */
@@ -29,8 +74,7 @@ export function toAnswer(err: unknown): Answer {
   const e = err as FastifyError;
   if (e?.validation) {
     const errors = validationErrors(e);
-    const where = e.validationContext === 'querystring' ? 'query parameters' : e.validationContext === 'params' ? 'address' : 'request';
-    return { statusCode: 400, message: `The ${where} has invalid fields: ${errors.map((x) => `${x.field} ${x.message}`).join('; ')}.`, errors };
+    return { statusCode: 400, message: errors.map((x) => x.message).join(' ') || 'The request is not valid.', errors };
   }
   if (typeof e?.code === 'string' && e.code.startsWith('FST_CSRF')) {
     return { statusCode: 403, message: 'This form has expired or did not come from this site. Reload the page and try again.' };

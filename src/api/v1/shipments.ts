@@ -41,7 +41,7 @@ export default async function shipmentsApi(app: FastifyInstance) {
     if (found) return found;
     const store = await shipmentStore(app.db, id);
     if (store !== null && req.user!.role === 'staff' && !canAccessStore(req.user, store)) throw forbidden('This shipment belongs to a store you do not work at.');
-    throw notFound('The shipment');
+    throw notFound(`Shipment #${id}`);
   }
 
   app.get('/', {

@@ -88,6 +88,10 @@ t.test('the error answers each operation can give, with the error body', async (
   // An id past int4 in a query reaches PostgreSQL and is answered 422 (out of range).
   t.ok(doc.paths[`${V1}/shipments/`].get.responses['422'], 'shipments list declares 422');
   t.ok(doc.paths[`${V1}/inventory/reports/order-lines`].get.responses['422'], 'order lines declare 422');
+  // A store filter naming another store is 403, an unknown store 404, on every read that takes one.
+  for (const { path, method, op } of ops.filter(({ method, op }) => method === 'get' && param(op, 'query', 'storeId'))) {
+    t.ok(op.responses['403'] && op.responses['404'], `${method} ${path} declares 403 and 404 for its store filter`);
+  }
 });
 
 t.test('items, quantities and ids', async (t) => {

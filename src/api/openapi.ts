@@ -55,6 +55,7 @@ const ERROR_TEXT: Record<number, string> = {
 type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
 const METHODS = ['get', 'put', 'post', 'patch', 'delete'] as const;
 const WITH_BODY = new Set(['post', 'put', 'patch', 'delete']);
+const STORE_FILTERS = ['storeId', 'fromStoreId', 'toStoreId'];
 const isId = (name: string) => name === 'id' || /Id$/.test(name);
 
 /** @fastify/swagger `transform`: names each operation after its route handler (listOrdersApi,
@@ -100,6 +101,9 @@ function addErrors(op: Json, method: string, path: string, secured: boolean, unb
   if (path.includes('{')) codes.add(404);
   if (WITH_BODY.has(method)) { codes.add(413); codes.add(415); }
   if (unbounded) codes.add(422);
+  // A store filter on a read is checked before the handler (plugins/guards.ts checkStoreFilter):
+  // another store's is 403 for staff, an unknown one 404.
+  if (method === 'get' && (op.parameters as Json[] | undefined)?.some((p) => p.in === 'query' && STORE_FILTERS.includes(p.name))) { codes.add(403); codes.add(404); }
   for (const code of codes) {
     op.responses[code] ??= { description: ERROR_TEXT[code], content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } } };
   }

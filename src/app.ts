@@ -14,10 +14,10 @@ import sessionPlugin from './plugins/session.ts';
 import securityPlugin from './plugins/security.ts';
 import viewPlugin from './plugins/view.ts';
 import authPlugin from './plugins/auth.ts';
-import errorsPlugin, { frameworkError } from './plugins/errors.ts';
+import errorsPlugin, { clientError, frameworkError, methodCheck } from './plugins/errors.ts';
 import afterAnswerPlugin from './plugins/after-answer.ts';
 import { installValidators } from './plugins/validation.ts';
-import { requireAdmin, requireBackOffice } from './plugins/guards.ts';
+import { checkStoreFilter, requireAdmin, requireBackOffice } from './plugins/guards.ts';
 import homeRoutes from './modules/home/routes.ts';
 import shopRoutes from './modules/shop/routes.ts';
 import authRoutes from './modules/auth/routes.ts';
@@ -55,6 +55,7 @@ export async function buildApp(config: Config, opts: BuildOptions = {}): Promise
     genReqId: () => crypto.randomUUID(),
     requestIdHeader: false,
     frameworkErrors: frameworkError,
+    clientErrorHandler: clientError,
   }).withTypeProvider<TypeBoxTypeProvider>();
 
   app.decorate('config', config);
@@ -66,6 +67,7 @@ export async function buildApp(config: Config, opts: BuildOptions = {}): Promise
   await app.register(sessionPlugin);
   await app.register(securityPlugin);
   await app.register(viewPlugin);
+  methodCheck(app);
   await app.register(authPlugin);
 
   await app.register(healthRoutes);
@@ -74,6 +76,7 @@ export async function buildApp(config: Config, opts: BuildOptions = {}): Promise
   await app.register(shopRoutes);
   await app.register(async function backOffice(scope) {
     scope.addHook('preHandler', requireBackOffice);
+    scope.addHook('preHandler', checkStoreFilter(app.db));
     await scope.register(dashboardRoutes);
     await scope.register(customersRoutes);
     await scope.register(productsRoutes);

@@ -185,7 +185,7 @@ t.test('read one: 404 unknown, 400 malformed id', async (t) => {
   const [n] = await queryRows<{ n: number; l: Date }>(app.db, sql`select count(*)::int as n, max(order_tms) as l from orders where customer_id = ${busyId}`);
   t.match(res.json(), { customerId: busyId, orderCount: n!.n, lastOrderAt: new Date(n!.l).toISOString() });
   t.equal((await call(adminToken, 'GET', '/999999')).statusCode, 404);
-  t.match((await call(adminToken, 'GET', '/999999')).json(), { status: 404, message: 'The customer was not found.' });
+  t.match((await call(adminToken, 'GET', '/999999')).json(), { status: 404, message: 'Customer #999999 was not found.' });
   t.equal((await call(adminToken, 'GET', '/abc')).statusCode, 400);
 });
 

@@ -411,7 +411,7 @@ t.test('detail page of a customer without orders offers delete; unknown ids are 
   t.match(res.body, '100% Real Name');
   const missing = await adminClient.get('/customers/999999');
   t.equal(missing.statusCode, 404);
-  t.match(missing.body, 'The customer was not found.');
+  t.match(missing.body, 'Customer #999999 was not found.');
   t.match(missing.body, 'class="app-header"', 'inside the layout');
   t.equal((await adminClient.get('/customers/abc')).statusCode, 400);
   t.equal((await adminClient.get('/customers/0')).statusCode, 400);

@@ -20,7 +20,7 @@ import { verifyStock, formatDiscrepancies } from '../src/modules/inventory/verif
 import type { Role } from '../src/db/schema/index.ts';
 import { TEMPLATE_DB, TEMPLATE_FILE, serverUrl } from './template.ts';
 
-type Test = Pick<TapTest, 'teardown' | 'fail'>;
+type Test = Pick<TapTest, 'teardown' | 'fail' | 'comment'>;
 
 /** A fresh database for one test file, verified (stock ledger) and removed at teardown. */
 export async function createTestDatabase(t: Test): Promise<Database> {
@@ -84,6 +84,8 @@ export async function buildTestApp(t: Test, overrides: Partial<Config> = {}): Pr
   const app = await buildApp(config, { database });
   builtApps.add(app);
   t.teardown(() => { builtApps.delete(app); return app.close(); });
+  // `npm run test:contract`: the file's API calls go through a prism proxy checking the document.
+  if (process.env.API_CONTRACT === 'prism') await (await import('./contract/prism-proxy.ts')).routeApiThroughPrism(t, app);
   return { app, database, config };
 }
 

@@ -70,7 +70,7 @@ t.test('admins read every store, or one', async (t) => {
   t.equal(whole.totals.orders, parts, 'the stores add up to the whole');
   const missing = await get('/api/v1/reports/sales?storeId=999999', tokens.admin);
   t.equal(missing.statusCode, 404);
-  t.equal(missing.json().message, 'The store was not found.');
+  t.equal(missing.json().message, 'Store #999999 was not found.');
 });
 
 t.test('the report shapes', async (t) => {

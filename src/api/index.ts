@@ -3,8 +3,10 @@
 import type { FastifyInstance } from 'fastify';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
-import { ErrorBody } from './schemas.ts';
+import { ErrorBody, emptyOrJson } from './schemas.ts';
+import { completeDocument, nameOperation } from './openapi.ts';
 import apiAuthRoutes, { bearerAuth } from './auth.ts';
+import { checkStoreFilter } from '../plugins/guards.ts';
 import customersApi from './v1/customers.ts';
 import productsApi from './v1/products.ts';
 import storesApi from './v1/stores.ts';
@@ -23,6 +25,8 @@ export default async function apiPlugin(app: FastifyInstance) {
       components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } } },
       security: [{ bearer: [] }],
     },
+    transform: nameOperation,
+    transformObject: completeDocument,
     refResolver: { buildLocalReference: (json, _base, _frag, i) => String(json.$id ?? `def-${i}`) },
   });
   // indexPrefix: this plugin sits under /api, which the UI's absolute asset links must include.
@@ -32,9 +36,16 @@ export default async function apiPlugin(app: FastifyInstance) {
   });
 
   await app.register(async function v1(api) {
-    // The API speaks JSON only: anything else is 415, not a string the schema then refuses.
-    api.removeContentTypeParser(['text/plain']);
+    // The API speaks JSON only: anything else is 415, not a string the schema then refuses (the
+    // app-wide form parser would otherwise turn a form post into a record).
+    api.removeAllContentTypeParsers();
+    api.addContentTypeParser('application/json', { parseAs: 'string' }, emptyOrJson(api.getDefaultJsonParser('error', 'error')));
+    // Answers carry customer data: no cache keeps them (CSV exports set their own, the same).
+    api.addHook('onSend', async function noStore(_req, reply) {
+      if (!reply.hasHeader('cache-control')) reply.header('cache-control', 'no-store');
+    });
     await api.register(bearerAuth);
+    api.addHook('preHandler', checkStoreFilter(app.db));
     await api.register(apiAuthRoutes);
     await api.register(customersApi, { prefix: '/customers' });
     await api.register(productsApi, { prefix: '/products' });

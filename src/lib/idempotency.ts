@@ -17,7 +17,7 @@ export interface IdempotencyInput {
   selfContained?: boolean;
 }
 
-const KEY_RE = /^[A-Za-z0-9_.:-]{8,200}$/;
+export const KEY_RE = /^[A-Za-z0-9_.:-]{8,200}$/;
 
 export function checkIdempotencyKey(key: unknown): string | undefined {
   if (key === undefined || key === '') return undefined;

@@ -4,6 +4,7 @@
 import Type, { type Static } from 'typebox';
 import { and, sql, type SQL } from 'drizzle-orm';
 import { badRequest, pgErrorCode } from './errors.ts';
+import { own } from './own.ts';
 import { queryRows, type Db } from '../db/client.ts';
 
 export const ListParams = {
@@ -55,8 +56,11 @@ export interface KeysetPlan { where?: SQL; orderBy: SQL[]; limit: number; revers
 /** WHERE and ORDER BY for one page of a keyset-paginated query (fetches limit + 1 rows). */
 export function planKeyset<Row>(ks: Keyset<Row>, query: { sort?: string; order?: 'asc' | 'desc'; cursor?: string; limit?: number }): KeysetPlan {
   const sort = query.sort ?? ks.defaultSort;
-  const column = ks.sorts[sort];
-  if (!column) throw badRequest(`Cannot sort by "${sort}". Sortable fields: ${Object.keys(ks.sorts).join(', ')}.`, [{ field: 'sort', message: `must be one of ${Object.keys(ks.sorts).join(', ')}` }]);
+  const column = own(ks.sorts, sort);
+  if (!column) {
+    const message = `Cannot sort by "${sort}". Sortable fields: ${Object.keys(ks.sorts).join(', ')}.`;
+    throw badRequest(message, [{ field: 'sort', message }]);
+  }
   const order = query.order ?? (query.sort ? 'asc' : ks.defaultOrder);
   const limit = query.limit ?? 50;
   const cursor = query.cursor ? decodeCursor(query.cursor) : undefined;
@@ -99,7 +103,7 @@ export function toPage<Row>(ks: Keyset<Row>, plan: KeysetPlan, rows: Row[], hadC
   const more = rows.length > plan.limit - 1;
   let items = more ? rows.slice(0, plan.limit - 1) : rows;
   if (plan.reverse) items = items.reverse();
-  const column = ks.sorts[plan.sort]!;
+  const column = own(ks.sorts, plan.sort)!;
   const at = (row: Row | undefined, d: 'n' | 'p') => (row ? encodeCursor({ v: column.value(row), id: ks.idOf(row), d }) : null);
   const hasNext = plan.reverse ? true : more;
   const hasPrev = plan.reverse ? more : hadCursor;

@@ -2,8 +2,11 @@
 // or admin; admin-only routes add requireAdmin. Anonymous page requests are sent to the login
 // form (with a way back); everything else gets 401/403 with a message.
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { forbidden, unauthorized } from '../lib/errors.ts';
+import { forbidden, notFound, unauthorized } from '../lib/errors.ts';
+import { canAccessStore } from '../lib/access.ts';
 import type { Role } from '../db/schema/index.ts';
+import type { Db } from '../db/client.ts';
+import { findStore } from '../modules/stores/repository.ts';
 
 function loginRedirect(req: FastifyRequest, reply: FastifyReply) {
   const next = encodeURIComponent(req.url);
@@ -56,4 +59,29 @@ export function safeNext(next: unknown, fallback: string): string {
   // Dot segments can turn a path into `//host` once normalised (`/.//evil.example`).
   if (url.origin !== SELF || !path.startsWith('/') || path.startsWith('//')) return fallback;
   return path;
+}
+
+const STORE_FILTERS = ['storeId', 'fromStoreId', 'toStoreId'];
+
+/**
+ * preHandler for reads: a store in the query (a list's, a report's or a page's filter) must be
+ * one the viewer works at (403, the same answer as for any other store's record) and one that
+ * exists (404 naming it). Without this, some lists answered another store's filter with an
+ * empty list, which a client takes for "nothing there". Malformed values are left to each
+ * route's own validation; customers choose any store in the shop.
+ */
+export function checkStoreFilter(db: Db) {
+  return async function storeFilter(req: FastifyRequest) {
+    if ((req.method !== 'GET' && req.method !== 'HEAD') || !req.user || req.user.role === 'customer') return;
+    const query = (req.query ?? {}) as Record<string, unknown>;
+    for (const key of STORE_FILTERS) {
+      if (!Object.hasOwn(query, key)) continue;
+      const raw = query[key];
+      const text = typeof raw === 'number' ? String(raw) : typeof raw === 'string' ? raw.trim() : '';
+      if (!/^\d{1,10}$/.test(text) || Number(text) < 1 || Number(text) > 2147483647) continue;
+      const storeId = Number(text);
+      if (!canAccessStore(req.user, storeId)) throw forbidden(`Store #${storeId} is not one of the stores you work at.`);
+      if (!await findStore(db, storeId)) throw notFound(`Store #${storeId}`);
+    }
+  };
 }

@@ -8,7 +8,8 @@ import addFormatsModule from 'ajv-formats';
 const addFormats = addFormatsModule as unknown as (ajv: Ajv) => Ajv;
 
 function build(options: Options): Ajv {
-  const ajv = new Ajv({ useDefaults: true, allErrors: true, removeAdditional: false, strict: false, ...options });
+  // verbose: errors carry the value and the schema, for messages such as "limit must be between 1 and 200".
+  const ajv = new Ajv({ useDefaults: true, allErrors: true, removeAdditional: false, strict: false, verbose: true, ...options });
   addFormats(ajv);
   return ajv;
 }

@@ -11,6 +11,7 @@ import { Eta } from 'eta';
 import type { PageOptions } from '../types.ts';
 import { navFor } from '../lib/nav.ts';
 import { createFormatters, withQuery } from '../lib/format.ts';
+import { own } from '../lib/own.ts';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
 // Direct dependencies are installed at the top of node_modules.
@@ -39,7 +40,7 @@ export default fp(async function viewPlugin(app: FastifyInstance) {
     'pico.min.css': path.join(pkgDir('@picocss/pico'), 'css/pico.min.css'),
   };
   app.get('/vendor/:file', async function vendorFile(req: FastifyRequest<{ Params: { file: string } }>, reply) {
-      const file = vendor[req.params.file];
+      const file = own(vendor, req.params.file);
       if (!file) return reply.callNotFound();
       reply.header('cache-control', production ? 'public, max-age=86400' : 'no-cache');
       return reply.sendFile(path.basename(file), path.dirname(file));

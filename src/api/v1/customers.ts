@@ -39,7 +39,7 @@ function assertCanRead(user: CurrentUser, id: number) {
 export default async function customersApi(app: FastifyInstance) {
   async function loadApiCustomer(user: CurrentUser, id: number) {
     const found = await findCustomer(app.db, id, orderScope(user));
-    if (!found) throw notFound('The customer');
+    if (!found) throw notFound(`Customer #${id}`);
     return toApi(found);
   }
 

@@ -3,9 +3,10 @@
 // and may cancel their own OPEN ones; staff work on their stores' orders; admins on all.
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { wantsCsv } from '../../lib/csv.ts';
+import { own } from '../../lib/own.ts';
 import { HttpError, unprocessable } from '../../lib/errors.ts';
 import { checkIdempotencyKey, idempotent } from '../../lib/idempotency.ts';
-import { ListOf, errorResponses } from '../schemas.ts';
+import { ListOf, errorResponses, optionalBody } from '../schemas.ts';
 import { placeOrder } from '../../modules/orders/place.ts';
 import { apiOrder, loadOrderDetail } from '../../modules/orders/detail.ts';
 import { listOrders } from '../../modules/orders/repository.ts';
@@ -50,7 +51,7 @@ export default async function ordersApi(app: FastifyInstance) {
     const filters: OrderFilters = { status, storeId, customerId, from, to, q: q?.trim() || undefined };
     if (from && to && from > to) throw new HttpError(400, 'The end date (to) is before the start date (from).', [{ field: 'to', message: 'is before from' }]);
     assertFilterAccess(user, filters);
-    const sort = req.query.sort ? (SORT_ALIASES[req.query.sort] ?? req.query.sort) as OrderSort : undefined;
+    const sort = req.query.sort ? (own(SORT_ALIASES, req.query.sort) ?? req.query.sort) as OrderSort : undefined;
     const viewer = orderViewer(user);
     if (wantsCsv(req.query, req.headers.accept)) return sendOrdersCsv(reply, app.db, viewer, filters, { sort, order }, tz);
     const page = await listOrders(app.db, viewer, filters, { sort, order, cursor, limit }, tz);
@@ -98,7 +99,7 @@ export default async function ordersApi(app: FastifyInstance) {
 
   app.post('/:id/actions/:action', {
     // Every field of the body is optional, so a POST without a body means `{}`.
-    preValidation: async function emptyBody(req) { if (req.body === undefined || req.body === null) req.body = {}; },
+    preValidation: optionalBody,
     schema: {
       tags, summary: 'Pay, cancel or refund an order',
       description: 'Send the `version` you based the action on: if the order changed since, nothing is done and the answer is 409 with the current order. Refunds take `returns` (units put back on hand per line). Customers may cancel their own OPEN orders.',

@@ -41,7 +41,7 @@ const toInput = (b: Body): ProductInput => ({
 /** The product as this caller may see it; customers never see an inactive one. */
 async function visibleProduct(req: FastifyRequest, id: number): Promise<ProductRow> {
   const product = await findProduct(req.server.db, id, stockScope(req.user));
-  if (!product || (isCustomer(req) && !product.active)) throw notFound('The product');
+  if (!product || (isCustomer(req) && !product.active)) throw notFound(`Product #${id}`);
   return product;
 }
 

@@ -2,7 +2,7 @@
 // status actions ship | transit | deliver. Customers may read their own shipments.
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import Type from 'typebox';
-import { ApiListQuery, ListOf, IdParam, errorResponses } from '../schemas.ts';
+import { ApiListQuery, ListOf, IdParam, errorResponses, optionalBody } from '../schemas.ts';
 import { sendCsv, wantsCsv } from '../../lib/csv.ts';
 import { allPages } from '../../lib/list.ts';
 import { badRequest, forbidden, notFound } from '../../lib/errors.ts';
@@ -41,7 +41,7 @@ export default async function shipmentsApi(app: FastifyInstance) {
     if (found) return found;
     const store = await shipmentStore(app.db, id);
     if (store !== null && req.user!.role === 'staff' && !canAccessStore(req.user, store)) throw forbidden('This shipment belongs to a store you do not work at.');
-    throw notFound('The shipment');
+    throw notFound(`Shipment #${id}`);
   }
 
   app.get('/', {
@@ -57,7 +57,7 @@ export default async function shipmentsApi(app: FastifyInstance) {
     const { filters, errors } = parseShipmentFilters(req.query);
     if (Object.keys(errors).length) throw badRequest(Object.values(errors).join(' '), Object.entries(errors).map(([field, message]) => ({ field, message })));
     const { sort, order, cursor, limit } = req.query;
-    if (wantsCsv(req.query as { format?: string })) {
+    if (wantsCsv(req.query as { format?: string }, req.headers.accept)) {
       return sendCsv(reply, 'shipments.csv', csvColumns, allPages((c) => listShipments(app.db, req.user!, filters, { sort, order, cursor: c, limit: 1000 }, timeZone)));
     }
     const page = await listShipments(app.db, req.user!, filters, { sort, order, cursor, limit }, timeZone);
@@ -92,10 +92,12 @@ export default async function shipmentsApi(app: FastifyInstance) {
   });
 
   app.post('/:id/actions/:action', {
+    // Every field of the body is optional, so a POST without a body means `{}`.
+    preValidation: optionalBody,
     schema: {
       tags: ['shipments'], summary: 'Advance a shipment: ship (dispatch, takes stock out), transit, deliver',
       params: Type.Object({ id: Type.Integer({ minimum: 1, maximum: 2147483647 }), action: Type.Union(shipmentActions.map((a) => Type.Literal(a))) }),
-      body: Type.Optional(Type.Object({ version: Type.Optional(Type.Integer({ minimum: 1 })) }, { additionalProperties: false })),
+      body: Type.Object({ version: Type.Optional(Type.Integer({ minimum: 1 })) }, { additionalProperties: false }),
       response: { 200: Shipment, ...errorResponses(400, 401, 403, 404, 409) },
     },
   }, async function apiShipmentAction(req: FastifyRequest<{ Params: { id: number; action: ShipmentAction }; Body?: { version?: number } }>) {

@@ -90,7 +90,7 @@ export default async function storesApi(app: FastifyInstance) {
     schema: { tags, summary: 'Get a store', params: IdParam, response: { 200: ApiStore, ...errorResponses(400, 401, 404) } },
   }, async function getStoreApi(req: IdReq) {
     const store = await findStore(app.db, req.params.id);
-    if (!store) throw notFound('The store');
+    if (!store) throw notFound(`Store #${req.params.id}`);
     return toApiStore(store);
   });
 
@@ -105,7 +105,7 @@ export default async function storesApi(app: FastifyInstance) {
   /** PUT replaces every field (absent optional fields become null); PATCH changes the given ones. */
   async function update(req: FastifyRequest<{ Params: { id: number }; Body: Record<string, unknown> & { version: number } }>, reply: FastifyReply, replace: boolean) {
     const current = await findStore(app.db, req.params.id);
-    if (!current) throw notFound('The store');
+    if (!current) throw notFound(`Store #${req.params.id}`);
     const { version, ...body } = req.body;
     const base = replace ? { webAddress: null, physicalAddress: null, latitude: null, longitude: null } : toApiStore(current);
     const input = { ...base, ...body } as Parameters<typeof updateStore>[2];

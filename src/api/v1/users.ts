@@ -103,7 +103,7 @@ export default async function usersApi(app: FastifyInstance) {
     schema: { tags, summary: 'Get a user (admin)', params: IdParam, response: { 200: ApiAccount, ...errorResponses(400, 401, 403, 404) } },
   }, async function getUserApi(req: IdReq) {
     const user = await findUser(app.db, req.params.id);
-    if (!user) throw notFound('The user');
+    if (!user) throw notFound(`User #${req.params.id}`);
     return toApiAccount(user);
   });
 

@@ -4,6 +4,7 @@
 import { eq, sql, type SQL } from 'drizzle-orm';
 import { auditEvents } from '../../db/schema/index.ts';
 import type { Db } from '../../db/client.ts';
+import { own } from '../../lib/own.ts';
 import { allOf, decodeCursor, likePattern, planKeyset, toPage, type Keyset, type Page } from '../../lib/list.ts';
 
 export interface Change { field: string; before: string; after: string }
@@ -36,7 +37,7 @@ export const KNOWN_ACTIONS = ['create', 'update', 'delete', 'login', 'login_fail
   'registration_requested', 'registration_confirmed', 'registration_claimed'];
 
 export function entityHref(entity: string, entityId: string | null): string | null {
-  const base = PAGES[entity];
+  const base = own(PAGES, entity);
   return base && entityId && /^\d+$/.test(entityId) ? `${base}/${entityId}` : null;
 }
 

@@ -58,6 +58,8 @@ const scopedKeyset = customerKeyset({
   orderCount: col(sql`coalesce(s.order_count, 0)`, 'int'),
   lastOrderAt: col(sql`coalesce(s.last_order_at, '-infinity'::timestamptz)`, 'timestamptz'),
 });
+/** The customer list's sortable fields (the OpenAPI document's `sort` enum). */
+export const CUSTOMER_LIST_SORTS = Object.keys(countedKeyset.sorts);
 const AGGREGATE_SORTS = new Set(['orderCount', 'lastOrderAt']);
 
 export interface CustomerListParams { q?: string; sort?: string; order?: 'asc' | 'desc'; cursor?: string; limit?: number }
@@ -193,7 +195,8 @@ export async function deleteBlockers(db: Db, id: number): Promise<{ orders: numb
 
 export interface CustomerOrderRow { orderId: number; orderTimestamp: Date; orderStatus: string; storeId: number; storeName: string; total: string }
 export interface CustomerShipmentRow { shipmentId: number; orderId: number; storeId: number; storeName: string; deliveryAddress: string; shipmentStatus: string; createdAt: Date }
-export interface SubListParams { sort?: string; order?: 'asc' | 'desc'; cursor?: string; limit?: number; status?: string }
+/** `q` on a customer's orders: an order number, or a product's SKU or name on one of its lines. */
+export interface SubListParams { sort?: string; order?: 'asc' | 'desc'; cursor?: string; limit?: number; status?: string; q?: string }
 
 const ordersKeyset: Keyset<Keyed<CustomerOrderRow>> = {
   sorts: {
@@ -207,11 +210,20 @@ const ordersKeyset: Keyset<Keyed<CustomerOrderRow>> = {
   id: sql`o.order_id`,
   idOf: (r) => r.orderId,
 };
+export const CUSTOMER_ORDER_SORTS = Object.keys(ordersKeyset.sorts);
+
+function orderSearch(q: string): SQL {
+  const number = /^#?\d{1,18}$/.test(q) ? q.replace('#', '') : null;
+  // A number is an order number (searching SKUs for "12" would match nearly every order).
+  if (number !== null) return sql`o.order_id = ${number}::bigint`;
+  return sql`exists (select 1 from order_items i join products p on p.product_id = i.product_id
+    where i.order_id = o.order_id and (p.sku ilike ${likePattern(q)} or p.product_name ilike ${likePattern(q)}))`;
+}
 
 export async function customerOrders(db: Db, customerId: number, scope: OrderScope, params: SubListParams): Promise<Page<CustomerOrderRow>> {
   const plan = planKeyset(ordersKeyset, params);
   const where = allOf(sql`o.customer_id = ${customerId}`, inScope(sql`o.store_id`, scope),
-    params.status ? sql`o.order_status = ${params.status}` : undefined, plan.where);
+    params.status ? sql`o.order_status = ${params.status}` : undefined, params.q?.trim() ? orderSearch(params.q.trim()) : undefined, plan.where);
   const rows = await listRows<Keyed<CustomerOrderRow>>(db, sql`
     select o.order_id as "orderId", o.order_tms as "orderTimestamp", o.order_status as "orderStatus",
       o.store_id as "storeId", st.store_name as "storeName", t.total::text as total,
@@ -238,6 +250,7 @@ const shipmentsKeyset: Keyset<Keyed<CustomerShipmentRow>> = {
   id: sql`sh.shipment_id`,
   idOf: (r) => r.shipmentId,
 };
+export const CUSTOMER_SHIPMENT_SORTS = Object.keys(shipmentsKeyset.sorts);
 
 export async function customerShipments(db: Db, customerId: number, scope: OrderScope, params: SubListParams): Promise<Page<CustomerShipmentRow>> {
   const plan = planKeyset(shipmentsKeyset, params);

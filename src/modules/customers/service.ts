@@ -62,7 +62,7 @@ export async function updateCustomer(db: Db, id: number, version: number, change
   return mapUniqueViolation(() => db.transaction(async (tx) => {
     // NO KEY UPDATE: orders referencing the customer may still be placed meanwhile.
     const [before] = await tx.select().from(customers).where(eq(customers.customerId, id)).for('no key update');
-    if (!before) throw notFound('The customer');
+    if (!before) throw notFound(`Customer #${id}`);
     if (before.version !== version) throw new VersionConflict(snapshot(before), 'customer');
     const value = validateCustomer({ fullName: before.fullName, emailAddress: before.emailAddress, ...changes });
     if (value.fullName === before.fullName && value.emailAddress === before.emailAddress) return { customer: before, changed: false };
@@ -92,7 +92,7 @@ export async function deleteCustomer(db: Db, id: number, version: number | undef
     // FOR UPDATE conflicts with the key-share lock an order insert takes on its customer, so no
     // order can slip in between the check and the delete.
     const [before] = await tx.select().from(customers).where(eq(customers.customerId, id)).for('update');
-    if (!before) throw notFound('The customer');
+    if (!before) throw notFound(`Customer #${id}`);
     if (version !== undefined && before.version !== version) throw new VersionConflict(snapshot(before), 'customer');
     const refusal = deleteRefusal(await deleteBlockers(tx, id));
     if (refusal) throw conflict(refusal);

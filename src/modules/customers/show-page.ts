@@ -13,7 +13,7 @@ export const DETAIL_LIMIT = 10;
 export async function renderCustomerPage(app: FastifyInstance, user: CurrentUser, reply: FastifyReply, id: number, extra: { message?: string; status?: number } = {}) {
   const scope = orderScope(user);
   const customer = await findCustomer(app.db, id, scope);
-  if (!customer) throw notFound('The customer');
+  if (!customer) throw notFound(`Customer #${id}`);
   const [orders, shipments, counts, blockers] = await Promise.all([
     customerOrders(app.db, id, scope, { limit: DETAIL_LIMIT }),
     customerShipments(app.db, id, scope, { limit: DETAIL_LIMIT }),

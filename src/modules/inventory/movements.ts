@@ -3,7 +3,7 @@
 import { and, desc, eq, sql, type SQL } from 'drizzle-orm';
 import { inventory, products, stockMovements, stores, users, type MovementKind } from '../../db/schema/index.ts';
 import { queryRows, type Db } from '../../db/client.ts';
-import { allOf, planKeyset, toPage, type Keyset, type Page } from '../../lib/list.ts';
+import { allOf, planKeyset, toPage, type Keyset, type Page, likePattern } from '../../lib/list.ts';
 import { dayStart, inScope, rowColumns, type Scope, type StockRow } from './repository.ts';
 
 const m = stockMovements;
@@ -38,6 +38,8 @@ export interface MovementQuery {
   to?: string;
   actor?: string;
   transferId?: string;
+  /** The product's SKU or name, or the movement's reference. */
+  q?: string;
   sort?: string;
   order?: 'asc' | 'desc';
   cursor?: string;
@@ -108,6 +110,7 @@ function movementWhere(scope: Scope, f: MovementQuery, timeZone: string): SQL | 
     !!f.to && sql`${m.createdAt} < ${dayStart(f.to, timeZone, 1)}`,
     actorFilter(f.actor),
     !!f.transferId && eq(m.transferId, f.transferId),
+    !!f.q?.trim() && sql`(${products.sku} ilike ${likePattern(f.q.trim())} or ${products.productName} ilike ${likePattern(f.q.trim())} or ${m.reference} ilike ${likePattern(f.q.trim())})`,
   );
 }
 

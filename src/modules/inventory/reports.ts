@@ -50,6 +50,7 @@ const storeProductsKeyset: Keyset<StoreProductRow> = {
   },
   defaultSort: 'orders', defaultOrder: 'desc', id: sql`x.product_id`, idOf: (r) => r.productId,
 };
+export const STORE_PRODUCT_SORTS = Object.keys(storeProductsKeyset.sorts);
 
 const tmsRange = (col: SQL, q: ReportQuery, timeZone: string) => allOf(
   !!q.from && sql`${col} >= ${dayStart(q.from, timeZone)}`,
@@ -99,6 +100,7 @@ const deliveredKeyset: Keyset<DeliveredRow> = {
   },
   defaultSort: 'units', defaultOrder: 'desc', id: sql`x.product_id`, idOf: (r) => r.productId,
 };
+export const DELIVERED_SORTS = Object.keys(deliveredKeyset.sorts);
 
 /** Units per product in shipments that reached the customer (DELIVERED), optionally at one
  * store and delivered within a date range. */

@@ -57,6 +57,7 @@ const sorts: Keyset<StockRow>['sorts'] = {
   reorderPoint: { expr: sql`${inventory.reorderPoint}`, value: (r) => r.reorderPoint, type: 'int' },
   lastMovementAt: { expr: lastMovementKey, value: (r) => r.lastMovementKey, type: 'timestamptz' },
 };
+export const STOCK_SORTS = Object.keys(sorts);
 /**
  * The key of an inventory row is (store, product). Sorting by store walks the primary key
  * (store_id, product_id) directly, so the tie-breaker is the product id; any other sort breaks

@@ -59,7 +59,7 @@ export async function loadOrderDetail(db: Db, orderId: number, user: CurrentUser
     join stores st on st.store_id = o.store_id
     left join users u on u.user_id = o.created_by
     where o.order_id = ${orderId}`);
-  if (!header) throw notFound('The order');
+  if (!header) throw notFound(`Order #${orderId}`);
   const order: OrderHeader = {
     ...header, orderId: Number(header.orderId), customerId: Number(header.customerId), storeId: Number(header.storeId),
     version: Number(header.version), units: Number(header.units), orderTimestamp: new Date(header.orderTimestamp),

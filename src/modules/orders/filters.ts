@@ -8,6 +8,7 @@ import type { CurrentUser } from '../../lib/access.ts';
 import { canAccessStore } from '../../lib/access.ts';
 import { forbidden } from '../../lib/errors.ts';
 import { likePattern } from '../../lib/list.ts';
+import { own } from '../../lib/own.ts';
 import { ORDER_SORTS, SORT_ALIASES, type OrderSort } from './schema.ts';
 
 /** What a viewer may see: admins everything, staff their stores, a customer their own orders. */
@@ -91,7 +92,7 @@ export function parseOrderQuery(raw: Record<string, string | undefined>): Parsed
   const list: ListOptions = {};
   const sort = text('sort');
   if (sort) {
-    const s = SORT_ALIASES[sort] ?? sort;
+    const s = own(SORT_ALIASES, sort) ?? sort;
     if ((ORDER_SORTS as readonly string[]).includes(s)) list.sort = s as OrderSort;
     else errors.sort = `Sort by one of ${ORDER_SORTS.join(', ')}.`;
   }

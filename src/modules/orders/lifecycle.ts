@@ -72,7 +72,7 @@ export class StaleOrderError extends HttpError {
 export async function lockOrder(tx: Db, orderId: number, user: CurrentUser): Promise<OrderRow> {
   const rows = await tx.select().from(orders).where(eq(orders.orderId, orderId)).for('update');
   const order = rows[0];
-  if (!order) throw notFound('The order');
+  if (!order) throw notFound(`Order #${orderId}`);
   assertOrderAccess(order, user);
   return order;
 }

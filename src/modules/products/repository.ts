@@ -70,6 +70,8 @@ function keyset(available: SQL): Keyset<ProductRow> {
     idOf: (r) => r.productId,
   };
 }
+/** The product list's sortable fields (the OpenAPI document's `sort` enum). */
+export const PRODUCT_SORTS = Object.keys(keyset(sql`0`).sorts);
 
 export function filterSql(f: ProductFilters): SQL | undefined {
   return allOf(

@@ -39,7 +39,7 @@ const ENTITY = 'product';
 
 async function lockProduct(tx: Db, id: number): Promise<ProductRecord> {
   const [row] = await tx.select(RETURNING).from(products).where(eq(products.productId, id)).for('update');
-  if (!row) throw notFound('The product');
+  if (!row) throw notFound(`Product #${id}`);
   return row;
 }
 

@@ -4,7 +4,7 @@ import { sql, type SQL } from 'drizzle-orm';
 import { queryRows, intArray, type Db } from '../../db/client.ts';
 import { shipmentStatuses, type ShipmentStatus } from '../../db/schema/index.ts';
 import type { CurrentUser } from '../../lib/access.ts';
-import { planKeyset, toPage, allOf, listRows, type Keyset, type Page } from '../../lib/list.ts';
+import { planKeyset, toPage, allOf, listRows, likePattern, type Keyset, type Page } from '../../lib/list.ts';
 
 export interface ShipmentListRow {
   shipmentId: number; orderId: number; storeId: number; storeName: string; customerId: number; customerName: string;
@@ -12,7 +12,8 @@ export interface ShipmentListRow {
   inTransitAt: string | null; deliveredAt: string | null; lines: number; units: number; version: number; sortKey: string;
 }
 
-export interface ShipmentFilters { status?: ShipmentStatus; storeId?: number; customerId?: number; orderId?: number; from?: string; to?: string }
+/** `q` matches a shipment or order number, the customer's name or email, or the delivery address. */
+export interface ShipmentFilters { status?: ShipmentStatus; storeId?: number; customerId?: number; orderId?: number; from?: string; to?: string; q?: string }
 
 const keyset: Keyset<ShipmentListRow> = {
   sorts: {
@@ -52,6 +53,9 @@ export function parseShipmentFilters(raw: Record<string, unknown>): { filters: S
     else errors.status = `Status must be one of ${shipmentStatuses.join(', ')}.`;
   }
   id('storeId', 'Store'); id('customerId', 'Customer'); id('orderId', 'Order');
+  const q = text('q');
+  if (q.length > 200) errors.q = 'Search for at most 200 characters.';
+  else if (q) filters.q = q;
   for (const k of ['from', 'to'] as const) {
     const v = text(k);
     if (!v) continue;
@@ -62,12 +66,21 @@ export function parseShipmentFilters(raw: Record<string, unknown>): { filters: S
   return { filters, errors };
 }
 
+function searchSql(q: string): SQL {
+  const number = /^#?\d{1,10}$/.test(q) && Number(q.replace('#', '')) <= 2147483647 ? Number(q.replace('#', '')) : null;
+  const like = likePattern(q);
+  // A number is a shipment or order number.
+  if (number !== null) return sql`(s.shipment_id = ${number} or s.order_id = ${number})`;
+  return sql`(c.full_name ilike ${like} or c.email_address ilike ${like} or s.delivery_address ilike ${like})`;
+}
+
 function filterSql(f: ShipmentFilters, timeZone: string): Array<SQL | undefined> {
   return [
     f.status ? sql`s.shipment_status = ${f.status}` : undefined,
     f.storeId ? sql`s.store_id = ${f.storeId}` : undefined,
     f.customerId ? sql`s.customer_id = ${f.customerId}` : undefined,
     f.orderId ? sql`s.order_id = ${f.orderId}` : undefined,
+    f.q ? searchSql(f.q) : undefined,
     f.from ? sql`s.created_at >= (${f.from}::date)::timestamp at time zone ${timeZone}` : undefined,
     f.to ? sql`s.created_at < ((${f.to}::date) + 1)::timestamp at time zone ${timeZone}` : undefined,
   ];

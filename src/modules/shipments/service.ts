@@ -87,11 +87,11 @@ export async function advanceShipment(tx: Db, shipmentId: number, action: Shipme
   const t = SHIPMENT_TRANSITIONS[action];
   if (!t) throw unprocessable(`Unknown shipment action "${String(action)}".`);
   const found = await tx.select({ orderId: shipments.orderId }).from(shipments).where(eq(shipments.shipmentId, shipmentId));
-  if (!found[0]) throw notFound('The shipment');
+  if (!found[0]) throw notFound(`Shipment #${shipmentId}`);
   const order = await lockOrder(tx, found[0].orderId, user);
   const [shipment] = await tx.select().from(shipments).where(eq(shipments.shipmentId, shipmentId)).for('update');
   // A cancel may have dissolved this (CREATED) shipment while we waited for the order lock.
-  if (!shipment) throw notFound('The shipment');
+  if (!shipment) throw notFound(`Shipment #${shipmentId}`);
   if (expectedVersion !== undefined && shipment!.version !== expectedVersion) {
     throw conflict(`This shipment changed since you loaded it: it is now ${shipment!.shipmentStatus}. Nothing was done.`, [{ field: 'version', message: `current version is ${shipment!.version}`, shipmentStatus: shipment!.shipmentStatus }]);
   }

@@ -57,7 +57,7 @@ export async function updateStore(db: Db, storeId: number, input: StoreInput, ve
   const value = validate(input);
   return uniqueName(() => db.transaction(async (tx) => {
     const before = await findStore(tx, storeId);
-    if (!before) throw notFound('The store');
+    if (!before) throw notFound(`Store #${storeId}`);
     if (before.version !== version) throw new VersionConflict(before, 'store');
     if (await storeNameTaken(tx, value.storeName, storeId)) throw nameTaken();
     const [row] = await tx.update(stores)
@@ -67,7 +67,7 @@ export async function updateStore(db: Db, storeId: number, input: StoreInput, ve
     if (!row) {
       // Someone saved between our read and the update.
       const current = await findStore(tx, storeId);
-      if (!current) throw notFound('The store');
+      if (!current) throw notFound(`Store #${storeId}`);
       throw new VersionConflict(current, 'store');
     }
     await recordAudit(tx, actor, { action: 'update', entity: 'store', entityId: storeId, before, after: row });
@@ -81,7 +81,7 @@ export async function updateStore(db: Db, storeId: number, input: StoreInput, ve
 export async function deleteStore(db: Db, storeId: number, actor: Actor): Promise<StoreRow> {
   return db.transaction(async (tx) => {
     const [before] = await tx.select(storeColumns).from(stores).where(eq(stores.storeId, storeId)).for('update');
-    if (!before) throw notFound('The store');
+    if (!before) throw notFound(`Store #${storeId}`);
     const usage = await storeUsage(tx, storeId);
     const reasons: string[] = [];
     if (usage.inventoryRows) reasons.push(`it has stock records for ${usage.inventoryRows} product${usage.inventoryRows === 1 ? '' : 's'}`);

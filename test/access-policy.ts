@@ -303,7 +303,8 @@ export async function buildPolicy(w: World) {
       owners: ST, verdict: page.back(storeScoped()), okLocation: () => /^\/orders\/\d+$/,
       request: (c) => ({ url: '/orders', form: { customer: w.users.other.email, storeId: String(S[st(c.owner)]), product: P1.sku, quantity: '1', idempotencyKey: w.uuid() } }),
     },
-    'GET /orders/new/line': { verdict: page.back(), request: get(`/orders/new/line?product=${P1.sku}&quantity=1&storeId=${S.A}`) },
+    // The line shows stock at store A: staff of store B are refused, like every other store filter.
+    'GET /orders/new/line': { verdict: page.back((who) => (who === 'staffB' ? 403 : 'ok')), request: get(`/orders/new/line?product=${P1.sku}&quantity=1&storeId=${S.A}`) },
     'GET /orders/new/customers': { verdict: page.back(), request: get('/orders/new/customers?customer=matrix') },
     'GET /orders/new/products': { verdict: page.back(), request: get('/orders/new/products?product=MX') },
     'GET /orders/:id': { owners: ST, verdict: page.back(storeScoped()), request: (c) => ({ url: `/orders/${ro.order[`${c.owner}/other`]}` }) },

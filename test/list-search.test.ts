@@ -56,3 +56,19 @@ t.test('a customer\'s orders: q matches the order number or a product on it', as
   const found = await get(`/api/v1/customers/${o!.customerId}/orders?q=${o!.orderId}`);
   t.same(found.map((r) => r.orderId), [o!.orderId]);
 });
+
+t.test('the per-product reports: q matches the product\'s SKU or name', async (t) => {
+  const [row] = await queryRows<{ sku: string; storeId: number }>(app.db, sql`
+    select p.sku, o.store_id::int as "storeId" from order_items i join orders o using (order_id) join products p using (product_id)
+    order by i.order_id limit 1`);
+  const base = `/api/v1/inventory/reports/store-products?storeId=${row!.storeId}&limit=200`;
+  t.same(await get(`${base}&q=zzzznothere`), []);
+  const found = await get(`${base}&q=${encodeURIComponent(row!.sku)}`);
+  t.ok(found.length > 0 && found.every((r) => r.sku === row!.sku), 'store products: that product only');
+  t.same(await get('/api/v1/inventory/reports/delivered-units?q=zzzznothere&limit=200'), []);
+  const delivered = await get('/api/v1/inventory/reports/delivered-units?limit=200');
+  if (delivered.length) {
+    const sku = String(delivered[0]!.sku);
+    t.ok((await get(`/api/v1/inventory/reports/delivered-units?q=${encodeURIComponent(sku)}&limit=200`)).every((r) => r.sku === sku));
+  }
+});

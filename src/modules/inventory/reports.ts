@@ -5,7 +5,7 @@
 import { asc, eq, sql, type SQL } from 'drizzle-orm';
 import { customers, orderItems, orders, orderStatuses, products, shipments, stores } from '../../db/schema/index.ts';
 import { queryRows, type Db } from '../../db/client.ts';
-import { allOf, planKeyset, toPage, type Keyset, type Page } from '../../lib/list.ts';
+import { allOf, likePattern, planKeyset, toPage, type Keyset, type Page } from '../../lib/list.ts';
 import { dayStart, inScope, type Scope } from './repository.ts';
 
 export async function orderLines(db: Db, scope: Scope, orderId: number) {
@@ -28,7 +28,11 @@ export async function orderLines(db: Db, scope: Scope, orderId: number) {
 }
 export type OrderLine = Awaited<ReturnType<typeof orderLines>>[number];
 
-interface ReportQuery { from?: string; to?: string; sort?: string; order?: 'asc' | 'desc'; cursor?: string; limit?: number }
+/** `q` on the per-product reports: the product's SKU or name. */
+interface ReportQuery { from?: string; to?: string; sort?: string; order?: 'asc' | 'desc'; cursor?: string; limit?: number; q?: string }
+
+const productSearch = (q?: string): SQL | undefined =>
+  (q?.trim() ? sql`(p.sku ilike ${likePattern(q.trim())} or p.product_name ilike ${likePattern(q.trim())})` : undefined);
 
 export interface StoreProductRow {
   productId: number; sku: string; productName: string;
@@ -74,7 +78,7 @@ export async function storeProducts(db: Db, scope: Scope, storeId: number, q: Re
       group by i.product_id
     ) x
     join ${products} p on p.product_id = x.product_id
-    where ${plan.where ?? sql`true`}
+    where ${allOf(plan.where, productSearch(q.q)) ?? sql`true`}
     order by ${sql.join(plan.orderBy, sql`, `)}
     limit ${plan.limit}`);
   return toPage(storeProductsKeyset, plan, rows.map(numbers), !!q.cursor);
@@ -118,7 +122,7 @@ export async function deliveredUnits(db: Db, scope: Scope, q: ReportQuery & { st
       group by i.product_id
     ) x
     join ${products} p on p.product_id = x.product_id
-    where ${plan.where ?? sql`true`}
+    where ${allOf(plan.where, productSearch(q.q)) ?? sql`true`}
     order by ${sql.join(plan.orderBy, sql`, `)}
     limit ${plan.limit}`);
   return toPage(deliveredKeyset, plan, rows.map(numbers), !!q.cursor);

@@ -59,3 +59,23 @@ t.test('a 404 names what was not found', async (t) => {
     t.equal(res.json().message, message, url);
   }
 });
+
+t.test('a page 404 names what was not found too', async (t) => {
+  const c = new Client(app);
+  await c.login(admin.email, admin.password);
+  const cases: Array<[string, string]> = [
+    ['/customers/999999/edit', 'Customer #999999 was not found.'],
+    ['/products/999999', 'Product #999999 was not found.'],
+    ['/products/999999/edit', 'Product #999999 was not found.'],
+    ['/stores/999999', 'Store #999999 was not found.'],
+    ['/stores/999999/edit', 'Store #999999 was not found.'],
+    ['/users/999999', 'User #999999 was not found.'],
+    ['/users/999999/edit', 'User #999999 was not found.'],
+    ['/shipments/999999', 'Shipment #999999 was not found.'],
+  ];
+  for (const [url, message] of cases) {
+    const res = await c.get(url);
+    t.equal(res.statusCode, 404, url);
+    t.ok(res.body.includes(message), `${url}: ${message}`);
+  }
+});

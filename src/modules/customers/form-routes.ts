@@ -64,7 +64,7 @@ export default async function customerFormRoutes(app: FastifyInstance) {
 
   app.get('/customers/:id/edit', { schema: { params: IdParam } }, async function editCustomerPage(req: IdRequest, reply) {
     const customer = await findCustomer(app.db, req.params.id, 'all');
-    if (!customer) throw notFound('The customer');
+    if (!customer) throw notFound(`Customer #${req.params.id}`);
     const { customerId, fullName, emailAddress, version } = customer;
     return renderForm(reply, { customer, values: { customerId, fullName, emailAddress, version } });
   });
@@ -74,7 +74,7 @@ export default async function customerFormRoutes(app: FastifyInstance) {
     const form = parseForm(CustomerEditForm, req.body);
     if (!form.ok) {
       const current = await findCustomer(app.db, id, 'all');
-      if (!current) throw notFound('The customer');
+      if (!current) throw notFound(`Customer #${req.params.id}`);
       return renderForm(reply, { customer: current, values: form.values, errors: form.errors }, 422);
     }
     const { version, ...changes } = form.value;

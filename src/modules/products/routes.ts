@@ -75,15 +75,16 @@ export default async function productsRoutes(app: FastifyInstance) {
   });
 
   app.get('/products/:id/edit', async function editProductPage(req: IdRequest, reply) {
-    const product = await findProduct(app.db, productId(req), 'all');
-    if (!product) throw notFound('The product');
+    const id = productId(req);
+    const product = await findProduct(app.db, id, 'all');
+    if (!product) throw notFound(`Product #${id}`);
     return renderForm(reply, { product, values: toValues(product) });
   });
 
   app.post('/products/:id', async function updateProductAction(req: IdRequest, reply) {
     const id = productId(req);
     const product = await findProduct(app.db, id, 'all');
-    if (!product) throw notFound('The product');
+    if (!product) throw notFound(`Product #${id}`);
     const form = parseProductForm(req.body);
     if (!form.ok) return renderForm(reply, { product, values: { ...form.values, version: form.values.version ?? product.version }, errors: form.errors }, 422);
     if (form.value.version === undefined) {
@@ -127,7 +128,7 @@ export default async function productsRoutes(app: FastifyInstance) {
 async function renderShow(app: FastifyInstance, req: FastifyRequest, reply: FastifyReply, id: number, opts: { message?: string; status?: number } = {}) {
   const scope = stockScope(req.user);
   const [product, stock] = await Promise.all([findProduct(app.db, id, scope), stockByStore(app.db, id, scope)]);
-  if (!product) throw notFound('The product');
+  if (!product) throw notFound(`Product #${id}`);
   return reply.page('products/show', {
     title: `${product.productName} (${product.sku})`, product, stock, message: opts.message,
     staffScope: req.user?.role === 'staff', isAdmin: req.user?.role === 'admin',

@@ -64,7 +64,7 @@ export default async function shipmentsRoutes(app: FastifyInstance) {
     if (shipment) return shipment;
     const store = await shipmentStore(app.db, id);
     if (store !== null && !canAccessStore(req.user, store)) throw forbidden('This shipment belongs to a store you do not work at.');
-    throw notFound('The shipment');
+    throw notFound(`Shipment #${id}`);
   }
 
   async function showShipment(req: FastifyRequest, reply: FastifyReply, id: number, extra: Record<string, unknown> = {}, status?: number) {

@@ -10,6 +10,7 @@ import type { CurrentUser } from '../../lib/access.ts';
 import { recordAudit, type Actor } from '../../lib/audit.ts';
 import { conflict, forbidden, notFound, unprocessable, type FieldError } from '../../lib/errors.ts';
 import { applyStockChanges } from '../inventory/stock.ts';
+import { own } from '../../lib/own.ts';
 import { applyOrderAction, lockOrder } from '../orders/lifecycle.ts';
 
 export const shipmentActions = ['ship', 'transit', 'deliver'] as const;
@@ -84,7 +85,7 @@ export async function createShipment(tx: Db, input: CreateShipmentInput, user: C
 
 export async function advanceShipment(tx: Db, shipmentId: number, action: ShipmentAction, user: CurrentUser, actor: Actor, expectedVersion?: number): Promise<ShipmentRow> {
   staffOnly(user);
-  const t = SHIPMENT_TRANSITIONS[action];
+  const t = own(SHIPMENT_TRANSITIONS, action);
   if (!t) throw unprocessable(`Unknown shipment action "${String(action)}".`);
   const found = await tx.select({ orderId: shipments.orderId }).from(shipments).where(eq(shipments.shipmentId, shipmentId));
   if (!found[0]) throw notFound(`Shipment #${shipmentId}`);

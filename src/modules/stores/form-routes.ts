@@ -65,13 +65,13 @@ export default async function storeFormRoutes(app: FastifyInstance, opts: Option
 
   app.get('/stores/:id/edit', { schema: { params: IdParam } }, async function editStorePage(req: IdRequest, reply) {
     const store = await findStore(app.db, req.params.id);
-    if (!store) throw notFound('The store');
+    if (!store) throw notFound(`Store #${req.params.id}`);
     return renderForm(reply, { store, values: storeValues(store), errors: {} });
   });
 
   app.post('/stores/:id', { schema: { params: IdParam } }, async function updateStorePage(req: IdBodyRequest, reply) {
     const store = await findStore(app.db, req.params.id);
-    if (!store) throw notFound('The store');
+    if (!store) throw notFound(`Store #${req.params.id}`);
     const form = parseForm(StoreForm, req.body);
     const errors: FieldErrors = form.ok ? {} : { ...form.errors };
     if (form.ok && form.value.version === undefined) errors.version = 'The form is out of date: reload it.';

@@ -57,7 +57,7 @@ export default async function storesRoutes(app: FastifyInstance) {
 
   async function showStore(req: IdRequest, reply: FastifyReply, extra: { status?: number; message?: string } = {}) {
     const store = await findStore(app.db, req.params.id);
-    if (!store) throw notFound('The store');
+    if (!store) throw notFound(`Store #${req.params.id}`);
     assertStoreAccess(req.user, store.storeId);
     const admin = isAdmin(req.user);
     const [summary, orders, history] = await Promise.all([

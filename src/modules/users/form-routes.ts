@@ -78,13 +78,13 @@ export default async function userFormRoutes(app: FastifyInstance) {
 
   app.get('/users/:id/edit', { schema: { params: IdParam } }, async function editUserPage(req: IdRequest, reply) {
     const account = await findUser(app.db, req.params.id);
-    if (!account) throw notFound('The user');
+    if (!account) throw notFound(`User #${req.params.id}`);
     return renderForm(reply, 'users/edit', { account, values: editValues(account), errors: {} });
   });
 
   app.post('/users/:id', { schema: { params: IdParam } }, async function updateUserPage(req: IdBodyRequest, reply) {
     const account = await findUser(app.db, req.params.id);
-    if (!account) throw notFound('The user');
+    if (!account) throw notFound(`User #${req.params.id}`);
     const form = parseForm(UserEditForm, withStoreIdArray(req.body));
     if (!form.ok) return renderForm(reply, 'users/edit', { account, values: form.values, errors: form.errors, message: form.errors.version }, 422);
     const v = form.value;

@@ -19,7 +19,7 @@ export type LinkKind = 'invite' | 'reset';
 /** Issues a single-use link for the user (voiding older ones) and mails it. */
 export async function sendPasswordLink(db: Db, config: Config, mailer: Mailer, userId: number, actor: Actor, kind: LinkKind): Promise<void> {
   const [user] = await db.select({ email: users.email, fullName: users.fullName, active: users.active }).from(users).where(eq(users.userId, userId));
-  if (!user) throw notFound('The user');
+  if (!user) throw notFound(`User #${userId}`);
   if (!user.active) throw conflict('This account is deactivated: reactivate it before sending a password link.');
   const ttl = kind === 'invite' ? INVITE_TTL_SECONDS : config.resetTokenTtlSeconds;
   const token = randomToken();

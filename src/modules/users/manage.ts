@@ -75,7 +75,7 @@ const snapshot = (u: UserDetail) => ({
 export async function updateUser(db: Db, userId: number, changes: UserChanges, version: number | undefined, actor: Actor): Promise<UserDetail> {
   return db.transaction(async (tx) => {
     const seen = await findUser(tx, userId);
-    if (!seen) throw notFound('The user');
+    if (!seen) throw notFound(`User #${userId}`);
     const lowersAdmins = (u: UserDetail) => u.role === 'admin' && u.active
       && ((changes.role !== undefined && changes.role !== 'admin') || changes.active === false);
     // Lock order: active admins (by id) first, then the account itself.

@@ -58,7 +58,7 @@ export default async function usersRoutes(app: FastifyInstance) {
 
   async function showUser(req: IdRequest, reply: FastifyReply, extra: { status?: number; message?: string } = {}) {
     const user = await findUser(app.db, req.params.id);
-    if (!user) throw notFound('The user');
+    if (!user) throw notFound(`User #${req.params.id}`);
     const [extras, history] = await Promise.all([
       userExtras(app.db, [user.id]),
       recentHistory(app.db, 'user', user.id, 15),
@@ -104,7 +104,7 @@ export default async function usersRoutes(app: FastifyInstance) {
   app.post('/users/:id/password-link', { schema: { params: IdParam } }, async function sendPasswordLinkPage(req: IdRequest, reply) {
     return act(req, reply, async () => {
       const u = await findUser(app.db, req.params.id);
-      if (!u) throw notFound('The user');
+      if (!u) throw notFound(`User #${req.params.id}`);
       await sendPasswordLink(app.db, app.config, app.mailer, u.id, req.actor(), 'reset');
       return `A link to choose a new password was sent to ${u.email}.`;
     });

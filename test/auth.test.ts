@@ -106,7 +106,10 @@ t.test('CSRF: forms without a valid token are refused', async (t) => {
 t.test('logout is a POST and ends the session', async (t) => {
   const c = new Client(app);
   await c.login(admin.email, admin.password);
-  t.equal((await c.get('/logout')).statusCode, 404, 'no GET logout');
+  const get = await c.get('/logout');
+  t.equal(get.statusCode, 405, 'no GET logout');
+  t.equal(get.headers.allow, 'POST');
+  await c.get('/dashboard'); // a signed-in page hands the form its token, as a browser's would
   const res = await c.post('/logout');
   t.equal(res.statusCode, 303);
   t.equal(res.headers.location, '/');

@@ -156,7 +156,7 @@ t.test('staff see their own stores only', async (t) => {
   t.same([...picker.matchAll(/value="(\d+)"/g)].map((m) => Number(m[1])), [stores[0]], 'only their store is offered');
   const other = await c.get(`/dashboard?storeId=${stores[1]}`);
   t.equal(other.statusCode, 403);
-  t.match(other.body, 'You do not work at this store.');
+  t.match(other.body, `Store #${stores[1]} is not one of the stores you work at.`);
   const csv = await c.get(`/dashboard?storeId=${stores[1]}&format=csv&chart=sales`);
   t.equal(csv.statusCode, 403, 'nor its CSV');
 });

@@ -56,6 +56,6 @@ t.test('the patterns on user input are linear', async (t) => {
   for (const bad of ['.', '1.2.3', '1e5', '', '+']) t.notOk(NUMBER_TEXT.test(bad), `not a number: "${bad}"`);
   t.notOk(EMAIL_RE.test(`a@${'.'.repeat(1_000_000)} `), 'email: a million dots and a space');
   t.notOk(EMAIL_RE.test(`a@${'b.'.repeat(500_000)}@`), 'email: a long dotted domain and an @');
-  for (const ok of ['a@b.c', 'a@..b', 'first.last@mail.example.com']) t.ok(EMAIL_RE.test(ok), `email: ${ok}`);
-  for (const bad of ['a@.b', 'a@b.', 'a@b', 'a b@c.d', '@b.c']) t.notOk(EMAIL_RE.test(bad), `not an email: ${bad}`);
+  for (const ok of ['a@b.c', 'first.last@mail.example.com']) t.ok(EMAIL_RE.test(ok), `email: ${ok}`);
+  for (const bad of ['a@.b', 'a@..b', 'a@b.', 'a@b', 'a b@c.d', '@b.c']) t.notOk(EMAIL_RE.test(bad), `not an email: ${bad}`);
 });

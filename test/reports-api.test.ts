@@ -47,7 +47,7 @@ t.test('staff read their stores and get 403 for another', async (t) => {
     t.equal(mine.json().storeId, s1);
     const other = await get(`/api/v1/reports/${e}?storeId=${s2}`, tokens.staff);
     t.equal(other.statusCode, 403, `${e} another store`);
-    t.equal(other.json().message, 'You do not work at this store.');
+    t.equal(other.json().message, `Store #${s2} is not one of the stores you work at.`);
   }
   // Without storeId, staff get their own stores only: the same figures as asking for store 1.
   const all = await get('/api/v1/reports/sales?year=2026', tokens.staff);

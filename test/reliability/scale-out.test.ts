@@ -213,7 +213,7 @@ if (!havePostgres()) {
     const attempts = await queryRows<{ email: string; audited: boolean; counted: boolean }>(database.db, sql`
       select e.email,
         exists (select 1 from audit_events a where a.action = 'login_failed' and a.actor_email = e.email) as audited,
-        exists (select 1 from login_throttle l where l.key = 'account:' || e.email) as counted
+        exists (select 1 from login_throttle l where l.key = 'account:email:' || e.email) as counted
       from unnest(${`{${Array.from({ length: 12 }, (_, i) => `impatient-${i}@reliability.test`).join(',')}}`}::text[]) as e(email)`);
     t.same(attempts.filter((a) => a.audited !== a.counted).map((a) => a.email), [], 'every abandoned sign-in that started was finished whole (counted and audited)');
     const reached = A.log().slice(logFrom).split('\n').filter((l) => l.includes('"msg":"incoming request"') && /"remoteAddress":"10\.9\.0\.\d+"/.test(l)).length;

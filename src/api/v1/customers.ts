@@ -13,9 +13,8 @@ import {
   ApiCustomer, ApiCustomerOrder, ApiCustomerShipment, ShipmentStatusCount, CustomerApiListQuery, CustomerOrdersQuery,
   CustomerShipmentsQuery, CustomerCreateBody, CustomerPutBody, CustomerPatchBody, CustomerDeleteQuery, CustomerConflictBody,
 } from '../../modules/customers/schema.ts';
-import {
-  listCustomers, findCustomer, customerOrders, customerShipments, shipmentStatusSummary, orderScope, type CustomerRow,
-} from '../../modules/customers/repository.ts';
+import { listCustomers, findCustomer, shipmentStatusSummary, orderScope, type CustomerRow } from '../../modules/customers/repository.ts';
+import { customerOrders, customerShipments } from '../../modules/customers/history.ts';
 import { createCustomer, updateCustomer, deleteCustomer } from '../../modules/customers/service.ts';
 import { sendCustomersCsv, sendCustomerOrdersCsv, sendCustomerShipmentsCsv } from '../../modules/customers/export.ts';
 

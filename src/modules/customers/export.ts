@@ -5,10 +5,8 @@ import type { FastifyReply } from 'fastify';
 import type { Db } from '../../db/client.ts';
 import { sendCsv, type CsvColumn } from '../../lib/csv.ts';
 import { allPages, type Page } from '../../lib/list.ts';
-import {
-  listCustomers, customerOrders, customerShipments,
-  type CustomerListParams, type CustomerRow, type CustomerOrderRow, type CustomerShipmentRow, type OrderScope, type SubListParams,
-} from './repository.ts';
+import { listCustomers, type CustomerListParams, type CustomerRow, type OrderScope } from './repository.ts';
+import { customerOrders, customerShipments, type CustomerOrderRow, type CustomerShipmentRow, type SubListParams } from './history.ts';
 
 const iso = (d: Date | null) => (d ? d.toISOString() : '');
 

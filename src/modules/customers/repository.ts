@@ -1,6 +1,7 @@
-// Customer reads: the list (keyset, search, sort on every column), the detail page's orders and
-// shipments, and the shipment-status summary. Customers are not store-scoped, but their orders
-// and shipments are: `scope` limits every order/shipment figure to the viewer's stores in SQL.
+// Customer reads: the list (keyset, search, sort on every column), counts for the detail page,
+// and the shipment-status summary (a customer's own orders and shipments are in history.ts).
+// Customers are not store-scoped, but their orders and shipments are: `scope` limits every
+// order/shipment figure to the viewer's stores in SQL.
 import { sql, type SQL } from 'drizzle-orm';
 import { queryRows, intArray, type Db } from '../../db/client.ts';
 import { shipmentStatuses } from '../../db/schema/index.ts';
@@ -13,7 +14,7 @@ export type OrderScope = 'all' | number[];
 export function orderScope(user: CurrentUser | null): OrderScope {
   return user?.role === 'staff' ? user.storeIds : 'all';
 }
-const inScope = (column: SQL, scope: OrderScope): SQL => (scope === 'all' ? sql`true` : sql`${column} = any(${intArray(scope)})`);
+export const inScope = (column: SQL, scope: OrderScope): SQL => (scope === 'all' ? sql`true` : sql`${column} = any(${intArray(scope)})`);
 
 export interface CustomerRow {
   customerId: number;
@@ -25,10 +26,10 @@ export interface CustomerRow {
   lastOrderAt: Date | null;
 }
 /** A row as read, with the text of its sort value: exact (microseconds) for the cursor. */
-type Keyed<T> = T & { sortKey: string };
+export type Keyed<T> = T & { sortKey: string };
 
 // Every sort value round-trips through text, so the cursor keeps timestamps to the microsecond.
-const col = <T>(expr: SQL, type: SortColumn<T>['type']): SortColumn<Keyed<T>> => ({ expr, type, value: (r) => r.sortKey });
+export const col = <T>(expr: SQL, type: SortColumn<T>['type']): SortColumn<Keyed<T>> => ({ expr, type, value: (r) => r.sortKey });
 
 const baseSorts = {
   customerId: col<CustomerRow>(sql`c.customer_id`, 'int'),
@@ -189,84 +190,6 @@ export async function deleteBlockers(db: Db, id: number): Promise<{ orders: numb
     (select count(*)::int from shipments where customer_id = ${id}) as shipments,
     (select email from users where customer_id = ${id}) as "accountEmail"`);
   return { orders: Number(row!.orders), shipments: Number(row!.shipments), accountEmail: row!.accountEmail ?? null };
-}
-
-// ---- The customer's orders and shipments -------------------------------------------------------
-
-export interface CustomerOrderRow { orderId: number; orderTimestamp: Date; orderStatus: string; storeId: number; storeName: string; total: string }
-export interface CustomerShipmentRow { shipmentId: number; orderId: number; storeId: number; storeName: string; deliveryAddress: string; shipmentStatus: string; createdAt: Date }
-/** `q` on a customer's orders: an order number, or a product's SKU or name on one of its lines. */
-export interface SubListParams { sort?: string; order?: 'asc' | 'desc'; cursor?: string; limit?: number; status?: string; q?: string }
-
-const ordersKeyset: Keyset<Keyed<CustomerOrderRow>> = {
-  sorts: {
-    orderTimestamp: col(sql`o.order_tms`, 'timestamptz'),
-    orderId: col(sql`o.order_id`, 'numeric'),
-    orderStatus: col(sql`o.order_status`, 'text'),
-    total: col(sql`t.total`, 'numeric'),
-  },
-  defaultSort: 'orderTimestamp',
-  defaultOrder: 'desc',
-  id: sql`o.order_id`,
-  idOf: (r) => r.orderId,
-};
-export const CUSTOMER_ORDER_SORTS = Object.keys(ordersKeyset.sorts);
-
-function orderSearch(q: string): SQL {
-  const number = /^#?\d{1,18}$/.test(q) ? q.replace('#', '') : null;
-  // A number is an order number (searching SKUs for "12" would match nearly every order).
-  if (number !== null) return sql`o.order_id = ${number}::bigint`;
-  return sql`exists (select 1 from order_items i join products p on p.product_id = i.product_id
-    where i.order_id = o.order_id and (p.sku ilike ${likePattern(q)} or p.product_name ilike ${likePattern(q)}))`;
-}
-
-export async function customerOrders(db: Db, customerId: number, scope: OrderScope, params: SubListParams): Promise<Page<CustomerOrderRow>> {
-  const plan = planKeyset(ordersKeyset, params);
-  const where = allOf(sql`o.customer_id = ${customerId}`, inScope(sql`o.store_id`, scope),
-    params.status ? sql`o.order_status = ${params.status}` : undefined, params.q?.trim() ? orderSearch(params.q.trim()) : undefined, plan.where);
-  const rows = await listRows<Keyed<CustomerOrderRow>>(db, sql`
-    select o.order_id as "orderId", o.order_tms as "orderTimestamp", o.order_status as "orderStatus",
-      o.store_id as "storeId", st.store_name as "storeName", t.total::text as total,
-      (${ordersKeyset.sorts[plan.sort]!.expr})::text as "sortKey"
-    from orders o
-    join stores st on st.store_id = o.store_id
-    cross join lateral (select coalesce(sum(i.unit_price * i.quantity), 0)::numeric(14,2) as total
-      from order_items i where i.order_id = o.order_id) t
-    where ${where}
-    order by ${sql.join(plan.orderBy, sql`, `)}
-    limit ${plan.limit}`, params.cursor);
-  const items = rows.map((r) => ({ ...r, orderId: Number(r.orderId), storeId: Number(r.storeId), orderTimestamp: new Date(r.orderTimestamp) }));
-  return toPage(ordersKeyset, plan, items, !!params.cursor);
-}
-
-const shipmentsKeyset: Keyset<Keyed<CustomerShipmentRow>> = {
-  sorts: {
-    createdAt: col(sql`sh.created_at`, 'timestamptz'),
-    shipmentId: col(sql`sh.shipment_id`, 'int'),
-    shipmentStatus: col(sql`sh.shipment_status`, 'text'),
-  },
-  defaultSort: 'createdAt',
-  defaultOrder: 'desc',
-  id: sql`sh.shipment_id`,
-  idOf: (r) => r.shipmentId,
-};
-export const CUSTOMER_SHIPMENT_SORTS = Object.keys(shipmentsKeyset.sorts);
-
-export async function customerShipments(db: Db, customerId: number, scope: OrderScope, params: SubListParams): Promise<Page<CustomerShipmentRow>> {
-  const plan = planKeyset(shipmentsKeyset, params);
-  const where = allOf(sql`sh.customer_id = ${customerId}`, inScope(sql`sh.store_id`, scope),
-    params.status ? sql`sh.shipment_status = ${params.status}` : undefined, plan.where);
-  const rows = await listRows<Keyed<CustomerShipmentRow>>(db, sql`
-    select sh.shipment_id as "shipmentId", sh.order_id as "orderId", sh.store_id as "storeId", st.store_name as "storeName",
-      sh.delivery_address as "deliveryAddress", sh.shipment_status as "shipmentStatus", sh.created_at as "createdAt",
-      (${shipmentsKeyset.sorts[plan.sort]!.expr})::text as "sortKey"
-    from shipments sh
-    join stores st on st.store_id = sh.store_id
-    where ${where}
-    order by ${sql.join(plan.orderBy, sql`, `)}
-    limit ${plan.limit}`, params.cursor);
-  const items = rows.map((r) => ({ ...r, shipmentId: Number(r.shipmentId), orderId: Number(r.orderId), storeId: Number(r.storeId), createdAt: new Date(r.createdAt) }));
-  return toPage(shipmentsKeyset, plan, items, !!params.cursor);
 }
 
 /** How many of the customer's orders and shipments the viewer can see (for "see all N"). */

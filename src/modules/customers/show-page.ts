@@ -3,7 +3,8 @@
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import type { CurrentUser } from '../../lib/access.ts';
 import { notFound } from '../../lib/errors.ts';
-import { findCustomer, customerOrders, customerShipments, customerActivityCounts, deleteBlockers, orderScope } from './repository.ts';
+import { findCustomer, customerActivityCounts, deleteBlockers, orderScope } from './repository.ts';
+import { customerOrders, customerShipments } from './history.ts';
 import { deleteRefusal } from './service.ts';
 
 /** How many orders and shipments the detail page shows before "see all". */

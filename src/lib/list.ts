@@ -132,6 +132,12 @@ export const allOf = (...conds: Array<SQL | undefined | false>): SQL | undefined
 /** Escapes LIKE wildcards so a search for "50%" means that text. */
 export const likePattern = (text: string): string => `%${text.replace(/[\\%_]/g, (m) => `\\${m}`)}%`;
 
+/** A search that is a record number ("1042" or "#1042") up to `max`, or null for a text search. */
+export function searchedNumber(q: string, max: number): number | null {
+  const digits = /^#?(\d{1,16})$/.exec(q)?.[1];
+  return digits !== undefined && Number(digits) <= max ? Number(digits) : null;
+}
+
 /** Reads every page of a list, for CSV exports that must not hold everything in memory. */
 export async function* allPages<Row>(fetch: (cursor?: string) => Promise<Page<Row>>): AsyncGenerator<Row> {
   let cursor: string | undefined;

@@ -2,7 +2,7 @@
 // viewer's stores in SQL like every order and shipment figure.
 import { sql, type SQL } from 'drizzle-orm';
 import type { Db } from '../../db/client.ts';
-import { planKeyset, toPage, allOf, likePattern, listRows, type Keyset, type Page } from '../../lib/list.ts';
+import { planKeyset, toPage, allOf, likePattern, searchedNumber, listRows, type Keyset, type Page } from '../../lib/list.ts';
 import { col, inScope, type Keyed, type OrderScope } from './repository.ts';
 
 export interface CustomerOrderRow { orderId: number; orderTimestamp: Date; orderStatus: string; storeId: number; storeName: string; total: string }
@@ -25,7 +25,7 @@ const ordersKeyset: Keyset<Keyed<CustomerOrderRow>> = {
 export const CUSTOMER_ORDER_SORTS = Object.keys(ordersKeyset.sorts);
 
 function orderSearch(q: string): SQL {
-  const number = /^#?\d{1,18}$/.test(q) ? q.replace('#', '') : null;
+  const number = searchedNumber(q, Number.MAX_SAFE_INTEGER);
   // A number is an order number (searching SKUs for "12" would match nearly every order).
   if (number !== null) return sql`o.order_id = ${number}::bigint`;
   return sql`exists (select 1 from order_items i join products p on p.product_id = i.product_id

@@ -4,7 +4,7 @@ import { sql, type SQL } from 'drizzle-orm';
 import { queryRows, intArray, type Db } from '../../db/client.ts';
 import { shipmentStatuses, type ShipmentStatus } from '../../db/schema/index.ts';
 import type { CurrentUser } from '../../lib/access.ts';
-import { planKeyset, toPage, allOf, listRows, likePattern, type Keyset, type Page } from '../../lib/list.ts';
+import { planKeyset, toPage, allOf, listRows, likePattern, searchedNumber, type Keyset, type Page } from '../../lib/list.ts';
 
 export interface ShipmentListRow {
   shipmentId: number; orderId: number; storeId: number; storeName: string; customerId: number; customerName: string;
@@ -67,7 +67,7 @@ export function parseShipmentFilters(raw: Record<string, unknown>): { filters: S
 }
 
 function searchSql(q: string): SQL {
-  const number = /^#?\d{1,10}$/.test(q) && Number(q.replace('#', '')) <= 2147483647 ? Number(q.replace('#', '')) : null;
+  const number = searchedNumber(q, 2147483647);
   const like = likePattern(q);
   // A number is a shipment or order number.
   if (number !== null) return sql`(s.shipment_id = ${number} or s.order_id = ${number})`;

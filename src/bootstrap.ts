@@ -33,7 +33,7 @@ export async function bootstrap(database: Database, config: Config, log: (msg: s
       log(`Seeded demo data in ${Date.now() - started} ms: ${summary.stores} stores, ${summary.products} products, ${summary.customers} customers, ${summary.orders} orders.`);
     }
     const accounts: BootstrapResult['accounts'] = [];
-    const admin = { role: 'admin', email: process.env.ADMIN_EMAIL ?? 'admin@example.com', password: generatePassword() };
+    const admin = { role: 'admin', email: config.adminEmail, password: generatePassword() };
     await createUser(db, { email: admin.email, password: admin.password, fullName: 'Administrator', role: 'admin' }, systemActor, config.argon2);
     accounts.push(admin);
     if (seeded) {

@@ -19,6 +19,8 @@ export interface Config {
   cookieSecure: boolean;
   trustProxy: boolean;
   baseUrl: string;
+  /** The email of the admin created on the first start. */
+  adminEmail: string;
   mailDir: string;
   smtpUrl?: string;
   mailFrom: string;
@@ -77,6 +79,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
     sessionTtlSeconds: int(env.SESSION_TTL_SECONDS, 8 * 3600, 'SESSION_TTL_SECONDS'),
     cookieSecure: bool(env.COOKIE_SECURE, nodeEnv === 'production'),
     trustProxy: bool(env.TRUST_PROXY, false),
+    adminEmail: env.ADMIN_EMAIL || 'admin@example.com',
     baseUrl: (env.BASE_URL ?? `http://localhost:${port}`).replace(/\/$/, ''),
     mailDir: path.resolve(env.MAIL_DIR ?? path.join(dataDir, 'mail')),
     smtpUrl: env.SMTP_URL || undefined,

@@ -33,24 +33,4 @@ export const ApiUser = Type.Object({
   storeIds: Type.Array(Type.Integer()),
 }, { title: 'User' });
 
-/** Standard error responses for a route, by status code. */
-export function errorResponses(...codes: number[]) {
-  return Object.fromEntries(codes.map((c) => [c, { $ref: 'Error#' }]));
-}
-
-/** `{items, nextCursor}`, the answer of every API list. */
-export function ListOf<T extends import('typebox').TSchema>(item: T, title: string) {
-  return Type.Object({ items: Type.Array(item), nextCursor: Type.Union([Type.String(), Type.Null()]) }, { title });
-}
-
-/** Query parameters every API list takes. */
-export const ApiListQuery = {
-  limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 200, default: 50 })),
-  cursor: Type.Optional(Type.String({ maxLength: 500 })),
-  sort: Type.Optional(Type.String({ maxLength: 40 })),
-  order: Type.Optional(Type.Union([Type.Literal('asc'), Type.Literal('desc')])),
-  q: Type.Optional(Type.String({ maxLength: 200 })),
-  format: Type.Optional(Type.Union([Type.Literal('json'), Type.Literal('csv')])),
-};
-
-export const IdParam = Type.Object({ id: Type.Integer({ minimum: 1, maximum: 2147483647 }) });
+export { errorResponses, ListOf, ApiListQuery, IdParam } from '../lib/schemas.ts';

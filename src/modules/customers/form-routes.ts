@@ -6,7 +6,7 @@ import Type from 'typebox';
 import { parseForm, type FieldErrors } from '../../lib/form.ts';
 import { HttpError, notFound } from '../../lib/errors.ts';
 import { VersionConflict } from '../../lib/versioned.ts';
-import { IdParam } from '../../api/schemas.ts';
+import { IdParam } from '../../lib/schemas.ts';
 import { CustomerForm, CustomerFields } from './schema.ts';
 import { createCustomer, updateCustomer, deleteCustomer, type CustomerRecord } from './service.ts';
 import { findCustomer } from './repository.ts';

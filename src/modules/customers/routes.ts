@@ -6,7 +6,7 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import Type from 'typebox';
 import { wantsCsv, sendCsv, type CsvColumn } from '../../lib/csv.ts';
-import { IdParam } from '../../api/schemas.ts';
+import { IdParam } from '../../lib/schemas.ts';
 import { CustomerListQuery } from './schema.ts';
 import { listCustomers, shipmentStatusSummary, orderScope } from './repository.ts';
 import { sendCustomersCsv } from './export.ts';

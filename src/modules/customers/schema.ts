@@ -1,6 +1,6 @@
 // Customer fields as the back office, the API and the CSV import all validate them.
 import Type, { type Static } from 'typebox';
-import { ApiListQuery } from '../../api/schemas.ts';
+import { ApiListQuery } from '../../lib/schemas.ts';
 import { ListParams } from '../../lib/list.ts';
 import { shipmentStatuses, orderStatuses } from '../../db/schema/index.ts';
 

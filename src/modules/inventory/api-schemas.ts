@@ -1,7 +1,7 @@
 // TypeBox shapes of the inventory API, so the OpenAPI document describes exactly what the
 // routes validate and answer. Bodies are strict (no coercion, no unknown fields).
 import Type from 'typebox';
-import { ApiListQuery } from '../../api/schemas.ts';
+import { ApiListQuery } from '../../lib/schemas.ts';
 import { adjustmentReasons, IdSchema, MAX_COUNT, MAX_MOVE, MAX_TRANSFER_LINES, MovementFilters, StockFilters } from './schema.ts';
 import { movementKinds } from '../../db/schema/index.ts';
 

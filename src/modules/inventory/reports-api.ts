@@ -6,7 +6,7 @@ import { assertStoreAccess, storeScope } from '../../lib/access.ts';
 import { notFound } from '../../lib/errors.ts';
 import { allPages } from '../../lib/list.ts';
 import { sendCsv, wantsCsv } from '../../lib/csv.ts';
-import { ListOf, errorResponses } from '../../api/schemas.ts';
+import { ListOf, errorResponses } from '../../lib/schemas.ts';
 import { deliveredUnits, orderLines, storeProducts } from './reports.ts';
 import { apiOrderLine, deliveredCsv, orderLineCsv, storeProductCsv } from './present.ts';
 import * as S from './api-schemas.ts';

@@ -1,7 +1,7 @@
 // Order shapes for HTTP: the list query (page and API take the same parameters), the API bodies
 // and answers. Field names follow SPEC.md (camelCase, money as decimal strings).
 import Type, { type Static, type TSchema } from 'typebox';
-import { ApiListQuery } from '../../api/schemas.ts';
+import { ApiListQuery } from '../../lib/schemas.ts';
 import { orderStatuses } from '../../db/schema/index.ts';
 import { MAX_LINES, MAX_QUANTITY } from './place.ts';
 

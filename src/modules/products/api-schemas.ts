@@ -2,7 +2,7 @@
 // forms and the import validate the same rules. Bodies are strict (no coercion, no extra fields):
 // a price sent as a JSON number is refused, prices are decimal strings.
 import Type from 'typebox';
-import { ApiListQuery } from '../../api/schemas.ts';
+import { ApiListQuery } from '../../lib/schemas.ts';
 import { OptionalFields, ProductFields, ProductFilterFields, productSorts } from './schema.ts';
 
 const nullable = <T extends import('typebox').TSchema>(t: T) => Type.Union([t, Type.Null()]);

@@ -5,7 +5,7 @@ import { parseForm, type FieldErrors } from '../../lib/form.ts';
 import { HttpError, notFound } from '../../lib/errors.ts';
 import { VersionConflict } from '../../lib/versioned.ts';
 import { requireAdmin } from '../../plugins/guards.ts';
-import { IdParam } from '../../api/schemas.ts';
+import { IdParam } from '../../lib/schemas.ts';
 import { StoreForm } from './schema.ts';
 import { findStore, type StoreRow } from './repository.ts';
 import { createStore, updateStore, deleteStore } from './service.ts';

@@ -6,7 +6,7 @@ import { ListParams, allPages } from '../../lib/list.ts';
 import { sendCsv, wantsCsv, type CsvColumn } from '../../lib/csv.ts';
 import { assertStoreAccess, isAdmin, storeScope } from '../../lib/access.ts';
 import { notFound } from '../../lib/errors.ts';
-import { IdParam } from '../../api/schemas.ts';
+import { IdParam } from '../../lib/schemas.ts';
 import { recentHistory } from '../audit/repository.ts';
 import { listStores, storeCounts, findStore, stockSummary, recentOrders, type StoreRow, type StoreCounts } from './repository.ts';
 import storeFormRoutes from './form-routes.ts';

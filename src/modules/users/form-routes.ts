@@ -6,7 +6,7 @@ import { parseForm, type FieldErrors } from '../../lib/form.ts';
 import { HttpError, notFound } from '../../lib/errors.ts';
 import { VersionConflict } from '../../lib/versioned.ts';
 import { passwordProblem } from '../../lib/password.ts';
-import { IdParam } from '../../api/schemas.ts';
+import { IdParam } from '../../lib/schemas.ts';
 import { allStoreNames } from '../stores/repository.ts';
 import { UserCreateForm, UserEditForm, withStoreIdArray } from './schema.ts';
 import { findUser, type UserDetail } from './repository.ts';

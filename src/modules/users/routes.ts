@@ -5,7 +5,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { allPages } from '../../lib/list.ts';
 import { sendCsv, wantsCsv, type CsvColumn } from '../../lib/csv.ts';
 import { HttpError, notFound } from '../../lib/errors.ts';
-import { IdParam } from '../../api/schemas.ts';
+import { IdParam } from '../../lib/schemas.ts';
 import { recentHistory } from '../audit/repository.ts';
 import { allStoreNames } from '../stores/repository.ts';
 import { UsersQuery } from './schema.ts';
